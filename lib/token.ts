@@ -1,0 +1,77 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** Longest token header or cookie value looked at; anything longer is refused unread. */
+export const MAX_TOKEN_LENGTH = 256
+
+const PART = /^[A-Za-z0-9_-]{16,64}$/
+
+/** A token split into the session id it names and the secret that proves it. */
+export interface TokenParts {
+  sessionId: string
+  secret: string
+}
+
+/** A freshly issued token and the hash of its secret that the store keeps. */
+export interface IssuedToken {
+  token: string
+  tokenHash: string
+}
+
+/** 128 random bits, base64url: the default session id. */
+export function randomId(): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/**
+ * Signs and verifies tokens of the form `<sessionId>.<secret>.<hmac>`. The secret part is 128
+ * random bits; the HMAC-SHA256 over both parts with the first key proves that this server
+ * issued the token, so forged or mangled tokens are refused before any store access. The other
+ * keys still verify, so keys can be rotated without logging everyone out.
+ */
+export class TokenSigner {
+  readonly #keys: readonly string[]
+
+  constructor(keys: readonly string[]) {
+    this.#keys = keys
+  }
+
+  /** A new token for `sessionId`, and the hash of its secret to store. */
+  issue(sessionId: string): IssuedToken {
+    const secret = randomBytes(16).toString('base64url')
+    const payload = `${sessionId}.${secret}`
+    return { token: `${payload}.${this.#mac(this.#keys[0]!, payload)}`, tokenHash: hashSecret(secret) }
+  }
+
+  /** The token's parts when it is well formed and signed by one of the keys, else `undefined`. */
+  verify(token: string): TokenParts | undefined {
+    if (token.length > MAX_TOKEN_LENGTH) return undefined
+    const [sessionId, secret, mac, extra] = token.split('.', 4)
+    if (extra !== undefined || !sessionId || !secret || !mac) return undefined
+    if (!PART.test(sessionId) || !PART.test(secret) || !PART.test(mac)) return undefined
+    const presented = Buffer.from(mac, 'base64url')
+    const payload = `${sessionId}.${secret}`
+    for (const key of this.#keys) {
+      const expected = createHmac('sha256', key).update(payload).digest()
+      if (presented.length === expected.length && timingSafeEqual(presented, expected))
+        return { sessionId, secret }
+    }
+    return undefined
+  }
+
+  #mac(key: string, payload: string): string {
+    return createHmac('sha256', key).update(payload).digest('base64url')
+  }
+}
+
+/** SHA-256 of a token secret, base64url: what a store keeps instead of the token. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url')
+}
+
+/** Compares a presented secret with a stored hash in constant time. */
+export function secretMatches(secret: string, storedHash: string | undefined): boolean {
+  if (storedHash === undefined) return false
+  const presented = Buffer.from(hashSecret(secret))
+  const stored = Buffer.from(storedHash)
+  return presented.length === stored.length && timingSafeEqual(presented, stored)
+}
