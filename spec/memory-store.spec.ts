@@ -1,4 +1,128 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
 import { MemoryStore } from '../lib/memory-store'
+import type { SessionRecord } from '../lib/store'
 import { describeStoreContract } from '../lib/testing'
 
 describeStoreContract('MemoryStore', () => new MemoryStore(), { close: (store) => store.close() })
+
+const record = (id: string, overrides: Partial<SessionRecord> = {}): SessionRecord => ({
+  id,
+  uid: `uid-${id}`,
+  tokenHash: 'hash',
+  createdAt: Date.now(),
+  lastActiveAt: Date.now(),
+  maxAge: 60,
+  lifetime: 0,
+  values: new Map([['n', 0]]),
+  ...overrides,
+})
+
+describe('MemoryStore', () => {
+  let store: MemoryStore
+  afterEach(async () => {
+    await store.close()
+    jest.useRealTimers()
+  })
+
+  it('refuses a bad capacity or heartbeat with a TypeError naming the option', () => {
+    store = new MemoryStore({ heartbeat: 0 })
+    expect(() => new MemoryStore({ capacity: 0 })).toThrow(/option capacity/)
+    expect(() => new MemoryStore({ heartbeat: -1 })).toThrow(/option heartbeat/)
+  })
+
+  it('evicts the least recently active session past capacity, with an event', async () => {
+    store = new MemoryStore({ capacity: 3, heartbeat: 0 })
+    const evicted: string[] = []
+    store.on('evicted', ({ id }) => evicted.push(id))
+    for (const id of ['a', 'b', 'c']) await store.create(record(id))
+    await store.get('a')
+    await store.create(record('d'))
+    expect(evicted).toEqual(['b'])
+    expect([store.size, await store.get('b')]).toEqual([3, undefined])
+    expect((await store.get('a'))?.id).toBe('a')
+  })
+
+  it('emits created, destroyed and expired with the ids', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ heartbeat: 10 })
+    const events: string[] = []
+    for (const name of ['created', 'destroyed', 'expired', 'evicted'] as const)
+      store.on(name, ({ id, uid }) => events.push(`${name}:${id}:${uid}`))
+    await store.create(record('a'))
+    await store.create(record('b'))
+    await store.delete('a')
+    jest.advanceTimersByTime(70_000)
+    expect(events).toEqual(['created:a:uid-a', 'created:b:uid-b', 'destroyed:a:uid-a', 'expired:b:uid-b'])
+  })
+
+  it('sweeps at a cost that follows the sessions it removes, not those it holds', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ capacity: 200_000, heartbeat: 0 })
+    for (let index = 0; index < 100_000; index++)
+      await store.create(record(`live-${index}`, { maxAge: 3600 }))
+    jest.setSystemTime(Date.now() + 1000)
+    for (let index = 0; index < 10; index++) await store.create(record(`short-${index}`, { maxAge: 1 }))
+    const visited = countMapVisits(() => store.sweep())
+    expect(store.size).toBe(100_010)
+    expect(visited).toBeLessThan(5)
+    jest.setSystemTime(Date.now() + 3600_000)
+    store.sweep()
+    expect(store.size).toBe(0)
+  })
+
+  it('removes sessions at their lifetime even while they stay active', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ heartbeat: 10 })
+    await store.create(record('a', { maxAge: 60, lifetime: 100 }))
+    for (let step = 0; step < 5; step++) {
+      jest.advanceTimersByTime(30_000)
+      await store.get('a')
+    }
+    expect(store.size).toBe(0)
+  })
+
+  it('never keeps the process alive with its heartbeat', () => {
+    store = new MemoryStore({ heartbeat: 0 })
+    const script =
+      "import { MemoryStore } from './lib/memory-store'; new MemoryStore({ heartbeat: 1 }); console.log('done')"
+    const output = execFileSync(join('node_modules', '.bin', 'tsx'), ['-e', script], { timeout: 15_000 })
+    expect(output.toString().trim()).toBe('done')
+  })
+
+  it('stops sweeping after close()', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ heartbeat: 10 })
+    await store.create(record('a'))
+    await store.close()
+    jest.advanceTimersByTime(120_000)
+    expect(store.size).toBe(1)
+  })
+
+  it('hands every reader its own snapshot (copy-on-write)', async () => {
+    store = new MemoryStore({ heartbeat: 0 })
+    await store.create(record('a'))
+    const snapshot = await store.get('a')
+    await store.update('a', { set: new Map([['n', 1]]) })
+    expect(snapshot?.values.get('n')).toBe(0)
+    snapshot?.values.set('n', 99)
+    expect((await store.get('a'))?.values.get('n')).toBe(1)
+  })
+})
+
+/** Counts the entries the sweep looks at, through the Map iterator it walks. */
+function countMapVisits(body: () => void): number {
+  const prototype = Object.getPrototypeOf(new Map()[Symbol.iterator]())
+  const next = prototype.next
+  let visits = 0
+  prototype.next = function (this: unknown) {
+    visits++
+    return next.call(this)
+  }
+  try {
+    body()
+  } finally {
+    prototype.next = next
+  }
+  return visits
+}

@@ -1,0 +1,74 @@
+import { hashSecret, MAX_TOKEN_LENGTH, randomId, secretMatches, TokenSigner } from '../lib/token'
+
+const key = 'test-secret-that-is-long-enough-0123456789'
+
+describe('TokenSigner', () => {
+  const signer = new TokenSigner([key])
+
+  it('issues <sessionId>.<secret>.<hmac> tokens with 128 random bits of secret', () => {
+    const { token, tokenHash } = signer.issue(randomId())
+    const [sessionId, secret, mac] = token.split('.')
+    expect(Buffer.from(secret!, 'base64url')).toHaveLength(16)
+    expect(Buffer.from(sessionId!, 'base64url')).toHaveLength(16)
+    expect(Buffer.from(mac!, 'base64url')).toHaveLength(32)
+    expect(tokenHash).toBe(hashSecret(secret!))
+    expect(token.length).toBeLessThanOrEqual(MAX_TOKEN_LENGTH)
+  })
+
+  it('never issues the same token twice, even for one session', () => {
+    const id = randomId()
+    const tokens = new Set(Array.from({ length: 1000 }, () => signer.issue(id).token))
+    expect(tokens.size).toBe(1000)
+  })
+
+  it('keeps no guessable counter, timestamp or user id in a token', () => {
+    const first = signer.issue(randomId()).token
+    const second = signer.issue(randomId()).token
+    const sharedPrefix = [...first].findIndex((char, index) => char !== second[index])
+    expect(sharedPrefix).toBeLessThan(4)
+  })
+
+  it('verifies its own tokens and returns their parts', () => {
+    const id = randomId()
+    const { token } = signer.issue(id)
+    expect(signer.verify(token)?.sessionId).toBe(id)
+  })
+
+  it.each([
+    ['empty', ''],
+    ['one part', 'abc'],
+    ['four parts', 'a.b.c.d'],
+    [
+      'non-base64url characters',
+      'AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%',
+    ],
+    ['an overlong token', `${'A'.repeat(200)}.${'B'.repeat(22)}.${'C'.repeat(43)}`],
+  ])('refuses %s', (_, token) => {
+    expect(signer.verify(token)).toBeUndefined()
+  })
+
+  it('refuses a token whose any character was changed', () => {
+    const { token } = signer.issue(randomId())
+    for (let index = 0; index < token.length; index++) {
+      if (token[index] === '.') continue
+      const changed = token.slice(0, index) + (token[index] === 'A' ? 'B' : 'A') + token.slice(index + 1)
+      expect(signer.verify(changed)).toBeUndefined()
+    }
+  })
+
+  it('verifies with every key of a rotation, signs with the first', () => {
+    const old = new TokenSigner(['old-key-that-is-long-enough-000000000000'])
+    const rotated = new TokenSigner([key, 'old-key-that-is-long-enough-000000000000'])
+    expect(rotated.verify(old.issue(randomId()).token)).toBeDefined()
+    expect(old.verify(rotated.issue(randomId()).token)).toBeUndefined()
+  })
+})
+
+describe('secretMatches()', () => {
+  it('matches a secret against its stored hash only', () => {
+    expect(secretMatches('secret-part', hashSecret('secret-part'))).toBe(true)
+    expect(secretMatches('secret-part', hashSecret('other'))).toBe(false)
+    expect(secretMatches('secret-part', undefined)).toBe(false)
+    expect(secretMatches('secret-part', 'short')).toBe(false)
+  })
+})

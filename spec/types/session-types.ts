@@ -1,0 +1,62 @@
+// Compiled by `npm run lint`, never run: proves that the public types accept good use and that
+// misuse fails to compile (each @ts-expect-error must meet an error, or tsc fails).
+import express from 'express'
+import {
+  type JsonValue,
+  login,
+  MemoryStore,
+  requireSession,
+  type Session,
+  SessionError,
+  type SessionErrorName,
+  sessionMiddleware,
+} from '../../lib/index'
+
+declare module '../../lib/index' {
+  interface SessionData {
+    username: string
+    count: number
+    cart: { sku: string; quantity: number }[]
+  }
+}
+
+const app = express()
+app.use(sessionMiddleware({ secret: 'x'.repeat(32), store: new MemoryStore({ capacity: 10 }) }))
+app.post(
+  '/login',
+  login(async () => ({ uid: 'user123', values: { username: 'test' } })),
+)
+
+app.get('/me', requireSession(), (req, res) => {
+  const name: string | undefined = req.session.get('username')
+  const count: number = req.session.getNumber('count')
+  req.session.set('count', count + 1)
+  req.session.update({ username: 'renamed', cart: [{ sku: 'a', quantity: 1 }] })
+  // @ts-expect-error an undeclared key
+  req.session.get('password')
+  // @ts-expect-error a value of the wrong type
+  req.session.set('count', 'one')
+  // @ts-expect-error a function is no JSON value
+  req.session.set('username', () => 'x')
+  res.json({ name, count })
+})
+
+// Without declared keys, any JSON value under any key, and nothing else.
+declare const untyped: Session
+untyped.set('anything', { nested: [1, 'two', null] })
+// @ts-expect-error undefined is no JSON value
+untyped.set('anything', undefined)
+// @ts-expect-error a bigint is no JSON value
+untyped.set('anything', 10n)
+const value: JsonValue | undefined = untyped.get('anything')
+
+// @ts-expect-error maxAge is seconds as a number
+sessionMiddleware({ maxAge: '1h' })
+// @ts-expect-error sameSite takes lower-case names
+sessionMiddleware({ cookie: { sameSite: 'Lax' } })
+
+const name: SessionErrorName = new SessionError('SESSION_EXPIRED', 'x').error
+// @ts-expect-error an unknown error name
+new SessionError('SESSION_GONE', 'x')
+
+export { name, value }
