@@ -35,6 +35,7 @@ describe.each(FRAMEWORKS)('req.session on %s', (framework: Framework) => {
           date: new Date(0),
           map: new Map(),
           nestedUndefined: { a: [1, undefined] },
+          // biome-ignore lint/suspicious/noSparseArray: a sparse array is the input under test
           sparse: [1, , 3],
         }
         const cycle: Record<string, unknown> = {}
@@ -104,7 +105,7 @@ describe.each(FRAMEWORKS)('req.session on %s', (framework: Framework) => {
 
     it('refuses a login with values that are not JSON, creating nothing', async () => {
       const routes: Routes = {
-        'POST /bad-login': async (req, res, next) => {
+        'POST /bad-login': async (req, _res, next) => {
           try {
             await req.session.create('u', { when: new Date() } as never)
           } catch (error) {
