@@ -1,5 +1,4 @@
 import { SessionError, storeUnavailable } from './errors'
-import { deadlineOf } from './expiry'
 import type { ResolvedOptions } from './options'
 import { isUserSessionStore, type SessionRecord, type UserSessionStore } from './store'
 import { randomId, type TokenSigner } from './token'
@@ -176,7 +175,7 @@ export class Session<T extends object = SessionValues> {
       lifetime: options.lifetime,
       values: initial,
     }
-    await guard(options.store.create(structuredCloneRecord(record), { replaceOthers: options.singleSession }))
+    await guard(options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
     this.#record = record
     this.#token = issued.token
     this.#dirty.clear()
@@ -269,11 +268,6 @@ export class Session<T extends object = SessionValues> {
     return Math.ceil((record.createdAt + record.lifetime * 1000 - Date.now()) / 1000)
   }
 
-  /** @internal When the session ends if left idle from now on. */
-  deadline(): number {
-    return this.#record ? deadlineOf(this.#record) : 0
-  }
-
   async #flush(): Promise<void> {
     if (this.#dirty.size === 0) return
     const record = this.#record
@@ -339,6 +333,6 @@ async function guard<T>(operation: Promise<T>): Promise<T> {
 }
 
 /** The store gets its own copy, so this request's later writes stay dirty until flushed. */
-function structuredCloneRecord(record: SessionRecord): SessionRecord {
+function copyForStore(record: SessionRecord): SessionRecord {
   return { ...record, values: new Map(record.values) }
 }
