@@ -1,14 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AppSessionValues } from './augment'
 import { SessionError } from './errors'
 import { forwardErrors, type NextFunction, redirect, sendJson, sendSessionError } from './http'
 import { Session } from './session'
-import type { SessionValues } from './values'
 
 /** A request that went through `sessionMiddleware()`. */
 export type RequestWithSession = IncomingMessage & { session?: Session }
 
+/**
+ * The request `authenticate` receives by default: `body` is whatever a body parser such as
+ * `express.json()` put there, as Express types it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the body parser's output is untyped, as in Express
+export type LoginRequest = IncomingMessage & { body?: any }
+
 /** What `authenticate` resolves for a user who may log in. */
-export interface LoginResult<T extends object = SessionValues> {
+export interface LoginResult<T extends object = AppSessionValues> {
   uid: string
   values?: Partial<T>
 }
@@ -41,7 +48,7 @@ export interface RequireSessionOptions {
  * @example
  * app.post('/login', express.json(), login(async (req) => checkPassword(req.body) ? { uid: req.body.user } : null))
  */
-export function login<Req extends IncomingMessage = IncomingMessage, T extends object = SessionValues>(
+export function login<Req extends IncomingMessage = LoginRequest, T extends object = AppSessionValues>(
   authenticate: (req: Req) => LoginResult<T> | null | undefined | Promise<LoginResult<T> | null | undefined>,
   options: LoginOptions = {},
 ): (req: Req, res: ServerResponse, next: NextFunction) => void {

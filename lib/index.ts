@@ -10,6 +10,7 @@ export {
 export { deadlineOf } from './expiry'
 export {
   type LoginOptions,
+  type LoginRequest,
   type LoginResult,
   type LogoutOptions,
   login,
