@@ -26,6 +26,18 @@ app.post(
   '/login',
   login(async () => ({ uid: 'user123', values: { username: 'test' } })),
 )
+app.post(
+  '/login-form',
+  express.json(),
+  login(async (req) =>
+    req.body.password === 'demo' ? { uid: String(req.body.user), values: { count: 0 } } : null,
+  ),
+)
+// @ts-expect-error values must match the declared SessionData
+app.post(
+  '/login-bad',
+  login(async () => ({ uid: 'u', values: { count: 'zero' } })),
+)
 
 app.get('/me', requireSession(), (req, res) => {
   const name: string | undefined = req.session.get('username')
