@@ -49,7 +49,9 @@ export interface RequireSessionOptions {
  * app.post('/login', express.json(), login(async (req) => checkPassword(req.body) ? { uid: req.body.user } : null))
  */
 export function login<Req extends IncomingMessage = LoginRequest, T extends object = AppSessionValues>(
-  authenticate: (req: Req) => LoginResult<T> | null | undefined | Promise<LoginResult<T> | null | undefined>,
+  authenticate: (
+    req: Req,
+  ) => LoginResult<NoInfer<T>> | null | undefined | Promise<LoginResult<NoInfer<T>> | null | undefined>,
   options: LoginOptions = {},
 ): (req: Req, res: ServerResponse, next: NextFunction) => void {
   return forwardErrors(async function login(req: Req, res: ServerResponse) {
