@@ -33,9 +33,9 @@ app.post(
     req.body.password === 'demo' ? { uid: String(req.body.user), values: { count: 0 } } : null,
   ),
 )
-// @ts-expect-error values must match the declared SessionData
 app.post(
   '/login-bad',
+  // @ts-expect-error values must match the declared SessionData
   login(async () => ({ uid: 'u', values: { count: 'zero' } })),
 )
 
