@@ -48,10 +48,12 @@ export class TokenSigner {
     const [sessionId, secret, mac, extra] = token.split('.', 4)
     if (extra !== undefined || !sessionId || !secret || !mac) return undefined
     if (!PART.test(sessionId) || !PART.test(secret) || !PART.test(mac)) return undefined
-    const presented = Buffer.from(mac, 'base64url')
+    // Compared as text, not decoded bytes: base64url leaves spare bits in the last character,
+    // and only the one canonical spelling of a signature may verify.
+    const presented = Buffer.from(mac)
     const payload = `${sessionId}.${secret}`
     for (const key of this.#keys) {
-      const expected = createHmac('sha256', key).update(payload).digest()
+      const expected = Buffer.from(this.#mac(key, payload))
       if (presented.length === expected.length && timingSafeEqual(presented, expected))
         return { sessionId, secret }
     }

@@ -56,6 +56,13 @@ describe('TokenSigner', () => {
     }
   })
 
+  it('refuses every other spelling of a valid signature', () => {
+    const { token } = signer.issue(randomId())
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const accepted = [...alphabet].filter((char) => signer.verify(token.slice(0, -1) + char) !== undefined)
+    expect(accepted).toEqual([token.at(-1)])
+  })
+
   it('verifies with every key of a rotation, signs with the first', () => {
     const old = new TokenSigner(['old-key-that-is-long-enough-000000000000'])
     const rotated = new TokenSigner([key, 'old-key-that-is-long-enough-000000000000'])
