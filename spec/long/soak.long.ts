@@ -1,0 +1,86 @@
+/**
+ * Soak: 200,000 requests of logins, reads, writes and logouts on each store. The heap after a
+ * forced GC at the end is within 10% of the heap after warm-up, and the memory store holds no
+ * session that should be gone (logged out, or idle past maxAge and swept).
+ */
+import { type RedisUnderTest, useRedis } from '../support/redis-server'
+import { call, closeConnections, SessionServerProcess } from './support/driver'
+
+const TOTAL = Number(process.env.SOAK_REQUESTS ?? 200_000)
+const WARM_UP = Math.round(TOTAL / 10)
+const CONCURRENCY = 32
+
+/** One virtual user: log in, read and write a few times, log out (one in ten just leaves). */
+async function visit(port: number, user: number): Promise<number> {
+  const login = await call(port, 'POST', '/login', undefined, {
+    uid: `user${user % 500}`,
+    values: { visits: 0 },
+  })
+  if (login.status !== 200) throw new Error(`login answered ${login.status}`)
+  const token = login.body.token as string
+  for (let step = 0; step < 3; step++) {
+    const read = await call(port, 'GET', '/read', token)
+    const write = await call(port, 'POST', '/write', token, {
+      visits: step + 1,
+      [`k${step}`]: 'x'.repeat(32),
+    })
+    if (read.status !== 200 || write.status !== 200)
+      throw new Error(`answered ${read.status}/${write.status}`)
+  }
+  if (user % 10 === 9) return 7
+  const logout = await call(port, 'POST', '/logout', token)
+  if (logout.status !== 200) throw new Error(`logout answered ${logout.status}`)
+  return 8
+}
+
+/** Runs virtual users until `count` more requests were made. */
+async function drive(port: number, count: number, firstUser: { next: number }): Promise<void> {
+  let made = 0
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (made < count) {
+        const requests = await visit(port, firstUser.next++)
+        made += requests
+      }
+    }),
+  )
+}
+
+describe.each(['memory', 'redis'] as const)('soak on the %s store', (kind) => {
+  let redis: RedisUnderTest | undefined
+  let server: SessionServerProcess
+
+  beforeAll(async () => {
+    const env: Record<string, string> = { STORE: kind, MAX_AGE: '2', HEARTBEAT: '1' }
+    if (kind === 'redis') {
+      redis = await useRedis()
+      Object.assign(env, { REDIS_URL: redis.url, PREFIX: redis.nextPrefix() })
+    }
+    server = await SessionServerProcess.start(env)
+  })
+  afterAll(async () => {
+    await server.stop()
+    await redis?.stop()
+    closeConnections()
+  })
+
+  it(`serves ${TOTAL} requests with a flat heap${kind === 'memory' ? ' and no stale session' : ''}`, async () => {
+    const users = { next: 0 }
+    const started = performance.now()
+    await drive(server.port, WARM_UP, users)
+    const warmHeap = await server.heapUsed()
+    await drive(server.port, TOTAL - WARM_UP, users)
+    await new Promise((resolve) => setTimeout(resolve, 3500))
+    const endHeap = await server.heapUsed()
+    const stats = await server.stats()
+    const seconds = (performance.now() - started) / 1000
+    console.log(
+      `soak ${kind}: ${TOTAL} requests, ${users.next} sessions in ${seconds.toFixed(1)} s; heap after warm-up ` +
+        `${(warmHeap / 1e6).toFixed(1)} MB, at the end ${(endHeap / 1e6).toFixed(1)} MB ` +
+        `(${(((endHeap - warmHeap) / warmHeap) * 100).toFixed(1)}%); sessions held ${stats.size}`,
+    )
+    expect(Math.abs(endHeap - warmHeap) / warmHeap).toBeLessThanOrEqual(0.1)
+    expect(stats.unhandled).toBe(0)
+    if (kind === 'memory') expect(stats.size).toBe(0)
+  })
+})
