@@ -22,6 +22,7 @@ export {
 export { MemoryStore, type MemoryStoreOptions } from './memory-store'
 export { type SessionMiddleware, sessionMiddleware } from './middleware'
 export type { SessionCookieOptions, SessionOptions } from './options'
+export { type RedisClient, RedisStore, type RedisStoreOptions } from './redis-store'
 export { Session, type SessionInfo } from './session'
 export {
   type CreateOptions,

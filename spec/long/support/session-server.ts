@@ -21,7 +21,7 @@ const maxAge = Number(process.env.MAX_AGE ?? 3600)
 function makeStore(): Store {
   if (kind === 'memory')
     return new MemoryStore({ heartbeat: Number(process.env.HEARTBEAT ?? 10), capacity: 1_000_000 })
-  if (kind === 'redis') return new RedisStore(process.env.REDIS_URL ?? '', { prefix })
+  if (kind === 'redis') return new RedisStore(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { prefix })
   const nodes = (process.env.REDIS_NODES ?? '').split(',').map((node) => {
     const [host, port] = node.split(':')
     return { host: host ?? '127.0.0.1', port: Number(port) }

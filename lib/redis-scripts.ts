@@ -1,0 +1,284 @@
+/**
+ * The Redis store's key layout and the Lua scripts that keep it: every store operation is one
+ * script, so one round trip and one atomic step that updates a session and its user's index
+ * together. The layout functions here and their Lua twins in `PRELUDE` must agree byte for byte.
+ *
+ * Layout, for prefix `session`:
+ *   session:{<tag>}:s:<id>    hash: `v:<key>` = JSON value, `m:*` = metadata (see `META`)
+ *   session:{<tag>}:u:<uid>   sorted set of the uid's session ids, scored by `createdAt`
+ * A session's tag is its id's first 4 characters; `createId` makes them the uid's tag (4 hex
+ * characters of SHA-1 over prefix and uid), so a session and its index share a Cluster slot.
+ */
+import { createHash } from 'node:crypto'
+
+/** Characters of an id that name its Cluster hash tag. */
+export const TAG_LENGTH = 4
+
+const ID_TAG = new RegExp(`^[A-Za-z0-9_-]{${TAG_LENGTH}}`)
+
+/** The hash tag of a user's keys: 4 hex characters of SHA-1 over prefix and uid, never the uid. */
+export function userTag(prefix: string, uid: string): string {
+  return createHash('sha1').update(`${prefix}:${uid}`).digest('hex').slice(0, TAG_LENGTH)
+}
+
+/** The hash tag of a session's key: its id's first characters, `_` for an id too odd to have them. */
+export function idTag(id: string): string {
+  return ID_TAG.exec(id)?.[0] ?? '_'
+}
+
+/** The key of the hash that holds session `id`. */
+export function sessionKey(prefix: string, id: string): string {
+  return `${prefix}:{${idTag(id)}}:s:${id}`
+}
+
+/** The key of the sorted set that indexes the sessions of `uid`. */
+export function userIndexKey(prefix: string, uid: string): string {
+  return `${prefix}:{${userTag(prefix, uid)}}:u:${uid}`
+}
+
+/** Prefix of the hash fields that hold session values; metadata fields start with `m:` instead. */
+export const VALUE_FIELD = 'v:'
+
+/** The metadata fields of a session hash, by the `SessionRecord` property each one holds. */
+export const META = {
+  uid: 'm:uid',
+  tokenHash: 'm:tok',
+  previousTokenHash: 'm:prev',
+  previousTokenExpiresAt: 'm:prevExp',
+  createdAt: 'm:created',
+  lastActiveAt: 'm:active',
+  maxAge: 'm:maxAge',
+  lifetime: 'm:life',
+  ended: 'm:ended',
+} as const
+
+/** A script as ioredis' `defineCommand` takes it, named after its content so versions never clash. */
+export interface RedisScript {
+  name: string
+  numberOfKeys: number
+  lua: string
+}
+
+/*
+ * Every script gets ARGV[1] = key prefix as Redis sees it (the client's keyPrefix + the store's),
+ * ARGV[2] = the store's prefix (what userTag hashes), ARGV[3] = now in epoch ms; its own
+ * arguments follow. Keys it derives (other sessions, the user index) share the slot of its
+ * declared keys by construction.
+ */
+const PRELUDE = `
+local prefix, salt, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local ID_TAG = '^' .. string.rep('[A-Za-z0-9_%-]', ${TAG_LENGTH})
+
+local function sessionKey(id)
+  return prefix .. ':{' .. (string.match(id, ID_TAG) or '_') .. '}:s:' .. id
+end
+
+local function indexKey(uid)
+  return prefix .. ':{' .. string.sub(redis.sha1hex(salt .. ':' .. uid), 1, ${TAG_LENGTH}) .. '}:u:' .. uid
+end
+
+-- deadlineOf() of lib/expiry.ts; missing metadata reads as 0, so a damaged hash counts as expired
+local function deadline(created, active, maxAge, life)
+  maxAge, life = tonumber(maxAge) or 0, tonumber(life) or 0
+  local at = math.huge
+  if maxAge > 0 then at = (tonumber(active) or 0) + maxAge * 1000 end
+  if life > 0 then at = math.min(at, (tonumber(created) or 0) + life * 1000) end
+  return at
+end
+
+-- unpack() has a stack limit, so long argument lists go in slices (even-sized: field/value pairs stay whole)
+local function callInSlices(command, key, list, first, last)
+  while first <= last do
+    local upto = math.min(first + 999, last)
+    redis.call(command, key, unpack(list, first, upto))
+    first = upto + 1
+  end
+end
+
+-- the longest TTL among the indexed sessions becomes the index's; ids whose session is gone are dropped
+local function refreshIndex(index)
+  local longest = 0
+  for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    local ttl = redis.call('PTTL', sessionKey(id))
+    if ttl == -2 then redis.call('ZREM', index, id)
+    elseif ttl == -1 then longest = math.huge
+    elseif ttl > longest then longest = ttl end
+  end
+  if longest == math.huge then redis.call('PERSIST', index)
+  elseif longest > 0 then redis.call('PEXPIRE', index, longest) end
+end
+
+-- ends the uid's indexed sessions but keep; a replaced one becomes a value-less marker with its remaining TTL
+local function endOthers(index, uid, keep, replaced)
+  local ended = {}
+  for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if id ~= keep then
+      local key = sessionKey(id)
+      local m = redis.call('HMGET', key, 'm:uid', 'm:tok', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
+      if m[1] == uid and not m[7] then
+        local live = deadline(m[3], m[4], m[5], m[6]) > now
+        local ttl = redis.call('PTTL', key)
+        redis.call('DEL', key)
+        if live then
+          table.insert(ended, id)
+          if replaced then
+            redis.call('HSET', key, 'm:uid', uid, 'm:tok', m[2] or '', 'm:created', m[3] or '0',
+              'm:active', m[4] or '0', 'm:maxAge', m[5] or '0', 'm:life', m[6] or '0', 'm:ended', 'replaced')
+            if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+          end
+        end
+      end
+      redis.call('ZREM', index, id)
+    end
+  end
+  return ended
+end
+`
+
+/**
+ * KEYS: session, user index. ARGV[4..]: id, uid, createdAt, lastActiveAt, maxAge, lifetime,
+ * replaceOthers ('1'/'0'), marker ('1'/'0'), then the hash's field/value pairs. Returns the
+ * ids it ended. A record already past its deadline is not written.
+ */
+const CREATE = `
+local key, index, id = KEYS[1], KEYS[2], ARGV[4]
+local ended = {}
+if ARGV[10] == '1' then ended = endOthers(index, ARGV[5], id, true) end
+redis.call('DEL', key)
+redis.call('ZREM', index, id)
+local at = deadline(ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+if at > now then
+  callInSlices('HSET', key, ARGV, 12, #ARGV)
+  if at ~= math.huge then redis.call('PEXPIRE', key, math.ceil(at - now)) end
+  if ARGV[11] ~= '1' then redis.call('ZADD', index, ARGV[6], id) end
+end
+refreshIndex(index)
+return ended
+`
+
+/**
+ * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else {state, HGETALL} with state
+ * 'live' (now slid: m:active = now, TTL = new deadline), 'ended' (a marker) or 'expired'
+ * (past its deadline by its own metadata, whatever its TTL said: now deleted and unindexed).
+ */
+const GET = `
+local key, id = KEYS[1], ARGV[4]
+local fields = redis.call('HGETALL', key)
+local meta = {}
+for i = 1, #fields, 2 do meta[fields[i]] = fields[i + 1] end
+local uid = meta['m:uid']
+if not uid then return false end
+local at = deadline(meta['m:created'], meta['m:active'], meta['m:maxAge'], meta['m:life'])
+if meta['m:ended'] then
+  if at <= now then redis.call('DEL', key) return false end
+  return {'ended', fields}
+end
+if at <= now then
+  redis.call('DEL', key)
+  redis.call('ZREM', indexKey(uid), id)
+  return {'expired', fields}
+end
+redis.call('HSET', key, 'm:active', ARGV[3])
+local ttl = deadline(meta['m:created'], now, meta['m:maxAge'], meta['m:life']) - now
+if ttl ~= math.huge then
+  ttl = math.ceil(ttl)
+  redis.call('PEXPIRE', key, ttl)
+  local index = indexKey(uid)
+  local current = redis.call('PTTL', index)
+  if current >= 0 and current < ttl then redis.call('PEXPIRE', index, ttl) end
+end
+return {'live', fields}
+`
+
+/**
+ * KEYS: session. ARGV[4..]: id, rotate ('1'/'0'), tokenHash, previousTokenHash ('' for none),
+ * previousTokenExpiresAt, number of fields to delete, those fields, then field/value pairs to
+ * set. Writes only to a live session: returns nil for a missing, deleted or marker session,
+ * {'expired', uid} for one it found past its deadline (and deleted), {'live', uid} otherwise.
+ */
+const UPDATE = `
+local key, id = KEYS[1], ARGV[4]
+local m = redis.call('HMGET', key, 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
+if not m[1] or m[6] then return false end
+local at = deadline(m[2], m[3], m[4], m[5])
+if at <= now then
+  redis.call('DEL', key)
+  redis.call('ZREM', indexKey(m[1]), id)
+  return {'expired', m[1]}
+end
+local unsetCount = tonumber(ARGV[9])
+callInSlices('HDEL', key, ARGV, 10, 9 + unsetCount)
+callInSlices('HSET', key, ARGV, 10 + unsetCount, #ARGV)
+if ARGV[5] == '1' then
+  if ARGV[7] == '' then
+    redis.call('HSET', key, 'm:tok', ARGV[6])
+    redis.call('HDEL', key, 'm:prev', 'm:prevExp')
+  else
+    redis.call('HSET', key, 'm:tok', ARGV[6], 'm:prev', ARGV[7], 'm:prevExp', ARGV[8])
+  end
+end
+if at ~= math.huge then redis.call('PEXPIRE', key, math.ceil(at - now)) end
+return {'live', m[1]}
+`
+
+/** KEYS: session. ARGV[4]: id. Deletes it and its index entry; returns its uid if it was live. */
+const DELETE = `
+local key, id = KEYS[1], ARGV[4]
+local m = redis.call('HMGET', key, 'm:uid', 'm:ended')
+if redis.call('DEL', key) == 0 or not m[1] then return false end
+redis.call('ZREM', indexKey(m[1]), id)
+if m[2] then return false end
+return m[1]
+`
+
+/**
+ * KEYS: user index. ARGV[4]: uid. Returns {live, expired}: live is flat (id, createdAt,
+ * lastActiveAt, maxAge, lifetime)*, oldest first; expired the ids it found past their deadline
+ * and deleted. Prunes ids whose session is gone and sets the index TTL to its longest session's.
+ */
+const LIST = `
+local index, uid = KEYS[1], ARGV[4]
+local live, expired, longest = {}, {}, 0
+for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local key = sessionKey(id)
+  local m = redis.call('HMGET', key, 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
+  if m[1] ~= uid or m[6] then
+    redis.call('ZREM', index, id)
+  elseif deadline(m[2], m[3], m[4], m[5]) <= now then
+    redis.call('DEL', key)
+    redis.call('ZREM', index, id)
+    table.insert(expired, id)
+  else
+    table.insert(live, id)
+    for i = 2, 5 do table.insert(live, m[i]) end
+    local ttl = redis.call('PTTL', key)
+    if ttl == -1 then longest = math.huge elseif ttl > longest then longest = ttl end
+  end
+end
+if longest == math.huge then redis.call('PERSIST', index)
+elseif longest > 0 then redis.call('PEXPIRE', index, longest) end
+return {live, expired}
+`
+
+/** KEYS: user index. ARGV[4..]: uid, except ('' for none), replaced ('1'/'0'). Returns the ids it ended. */
+const DELETE_ALL = `
+local ended = endOthers(KEYS[1], ARGV[4], ARGV[5], ARGV[6] == '1')
+refreshIndex(KEYS[1])
+return ended
+`
+
+function script(name: string, numberOfKeys: number, body: string): RedisScript {
+  const lua = PRELUDE + body
+  const version = createHash('sha1').update(lua).digest('hex').slice(0, 8)
+  return { name: `cosgoSession_${name}_${version}`, numberOfKeys, lua }
+}
+
+/** The store's scripts, one per operation. */
+export const SCRIPTS = {
+  create: script('create', 2, CREATE),
+  get: script('get', 1, GET),
+  update: script('update', 1, UPDATE),
+  delete: script('delete', 1, DELETE),
+  list: script('list', 1, LIST),
+  deleteAll: script('deleteAll', 1, DELETE_ALL),
+} as const

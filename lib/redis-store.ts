@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { debuglog } from 'node:util'
+import type { Cluster, Redis } from 'ioredis'
+import { storeUnavailable } from './errors'
+import { deadlineOf } from './expiry'
+import {
+  META,
+  type RedisScript,
+  SCRIPTS,
+  sessionKey,
+  userIndexKey,
+  userTag,
+  VALUE_FIELD,
+} from './redis-scripts'
+import type {
+  CreateOptions,
+  SessionChange,
+  SessionRecord,
+  SessionSummary,
+  StoreEvents,
+  UserSessionStore,
+} from './store'
+import type { JsonValue } from './values'
+
+const debug = debuglog('cosgo-session')
+
+/** An ioredis client the store can work through: a single `Redis` or a `Cluster`. */
+export type RedisClient = Redis | Cluster
+
+/** Options of `new RedisStore()`. */
+export interface RedisStoreOptions {
+  /**
+   * Start of every key the store writes, so that several apps can share one Redis. No `{` or `}`:
+   * the store places the Cluster hash tags itself.
+   * @default 'session'
+   */
+  prefix?: string
+  /**
+   * Milliseconds any store call may take before it fails with STORE_UNAVAILABLE (210), whether
+   * Redis is down, stopped or slow. The call never waits for a reconnect beyond it.
+   * @default 1000
+   */
+  timeout?: number
+}
+
+const DEFAULTS = { prefix: 'session', timeout: 1000 } as const
+
+type ScriptReply = Promise<unknown>
+/** A command made by `defineCommand`; ioredis flattens one array argument, which spares a spread call. */
+type ScriptCommand = (keysAndArgs: string[]) => ScriptReply
+
+/**
+ * Sessions in Redis or a Redis Cluster through ioredis: one hash per session with one field per
+ * value, a sorted set per user, and one Lua script (one round trip, one atomic step) for each
+ * operation. Redis TTLs and each session's own metadata both enforce idle and absolute expiry.
+ * Every call settles within `timeout`, failing with STORE_UNAVAILABLE (210) while Redis is away,
+ * and works again once it is back. Given a URL it opens (and `close()` closes) its own client;
+ * given a client it never closes it.
+ *
+ * @example
+ * app.use(sessionMiddleware({ store: new RedisStore('redis://localhost:6379', { prefix: 'app' }) }))
+ */
+export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
+  readonly #prefix: string
+  readonly #timeout: number
+  /** Whether the store opened the client, and so closes it. */
+  readonly #owned: boolean
+  /** The client, once ioredis is loaded (at once when one was given). */
+  readonly #client: Promise<RedisClient>
+  #readyWait: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
+    super()
+    const { prefix = DEFAULTS.prefix, timeout = DEFAULTS.timeout } = options
+    if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix))
+      throw new TypeError(`option prefix must be a non-empty string without { or }, got ${String(prefix)}`)
+    if (!(Number.isFinite(timeout) && timeout > 0))
+      throw new TypeError(`option timeout must be a number of milliseconds > 0, got ${timeout}`)
+    this.#prefix = prefix
+    this.#timeout = timeout
+    this.#owned = typeof redis === 'string'
+    if (typeof redis === 'string') {
+      if (!/^rediss?:\/\//.test(redis))
+        throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
+      this.#client = openClient(redis, timeout)
+    } else {
+      if (typeof redis?.defineCommand !== 'function')
+        throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
+      defineScripts(redis)
+      this.#client = Promise.resolve(redis)
+    }
+    this.#client.catch((error: unknown) => debug('redis store: no client: %s', messageOf(error)))
+  }
+
+  /**
+   * An id whose first characters are the hash tag of `uid`'s keys (a hash, never the uid), then
+   * 128 random bits: a session and its user's index then share a Cluster slot.
+   */
+  createId(uid: string): string {
+    return userTag(this.#prefix, uid) + randomBytes(16).toString('base64url')
+  }
+
+  async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
+    const fields: string[] = [
+      META.uid,
+      record.uid,
+      META.tokenHash,
+      record.tokenHash,
+      META.createdAt,
+      String(record.createdAt),
+      META.lastActiveAt,
+      String(record.lastActiveAt),
+      META.maxAge,
+      String(record.maxAge),
+      META.lifetime,
+      String(record.lifetime),
+    ]
+    if (record.previousTokenHash)
+      fields.push(
+        META.previousTokenHash,
+        record.previousTokenHash,
+        META.previousTokenExpiresAt,
+        String(record.previousTokenExpiresAt ?? 0),
+      )
+    const marker = record.ended === 'replaced'
+    if (marker) fields.push(META.ended, 'replaced')
+    else for (const [key, value] of record.values) fields.push(VALUE_FIELD + key, JSON.stringify(value))
+    const ended = await this.#script(
+      SCRIPTS.create,
+      [sessionKey(this.#prefix, record.id), userIndexKey(this.#prefix, record.uid)],
+      [
+        record.id,
+        record.uid,
+        String(record.createdAt),
+        String(record.lastActiveAt),
+        String(record.maxAge),
+        String(record.lifetime),
+        options.replaceOthers ? '1' : '0',
+        marker ? '1' : '0',
+        ...fields,
+      ],
+    )
+    for (const id of ended as string[]) this.emit('destroyed', { id, uid: record.uid })
+    this.emit('created', { id: record.id, uid: record.uid })
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const now = Date.now()
+    const reply = (await this.#script(SCRIPTS.get, [sessionKey(this.#prefix, id)], [id], now)) as
+      | [state: 'live' | 'ended' | 'expired', fields: string[]]
+      | null
+    if (reply === null) return undefined
+    const [state, fields] = reply
+    const record = toRecord(id, fields)
+    if (state === 'live') record.lastActiveAt = now
+    if (state === 'expired') {
+      record.ended = 'expired'
+      this.emit('expired', { id, uid: record.uid })
+    }
+    return record
+  }
+
+  async update(id: string, change: SessionChange): Promise<boolean> {
+    const unset = (change.unset ?? []).map((key) => VALUE_FIELD + key)
+    const set: string[] = []
+    for (const [key, value] of change.set ?? []) set.push(VALUE_FIELD + key, JSON.stringify(value))
+    const token = change.token
+    const reply = (await this.#script(
+      SCRIPTS.update,
+      [sessionKey(this.#prefix, id)],
+      [
+        id,
+        token ? '1' : '0',
+        token?.tokenHash ?? '',
+        token?.previousTokenHash ?? '',
+        String(token?.previousTokenExpiresAt ?? 0),
+        String(unset.length),
+        ...unset,
+        ...set,
+      ],
+    )) as [state: 'live' | 'expired', uid: string] | null
+    if (reply === null) return false
+    if (reply[0] === 'expired') {
+      this.emit('expired', { id, uid: reply[1] })
+      return false
+    }
+    return true
+  }
+
+  async delete(id: string): Promise<void> {
+    const uid = (await this.#script(SCRIPTS.delete, [sessionKey(this.#prefix, id)], [id])) as string | null
+    if (uid !== null) this.emit('destroyed', { id, uid })
+  }
+
+  async list(uid: string): Promise<SessionSummary[]> {
+    const [live, expired] = (await this.#script(SCRIPTS.list, [userIndexKey(this.#prefix, uid)], [uid])) as [
+      string[],
+      string[],
+    ]
+    for (const id of expired) this.emit('expired', { id, uid })
+    const summaries: SessionSummary[] = []
+    for (let index = 0; index + 4 < live.length; index += 5) {
+      const [createdAt, lastActiveAt, maxAge, lifetime] = live.slice(index + 1, index + 5).map(Number) as [
+        number,
+        number,
+        number,
+        number,
+      ]
+      const expiresAt = deadlineOf({ createdAt, lastActiveAt, maxAge, lifetime })
+      summaries.push({ id: live[index]!, uid, createdAt, lastActiveAt, expiresAt })
+    }
+    return summaries
+  }
+
+  async deleteAll(uid: string, options: { except?: string; replaced?: boolean } = {}): Promise<number> {
+    const ended = (await this.#script(
+      SCRIPTS.deleteAll,
+      [userIndexKey(this.#prefix, uid)],
+      [uid, options.except ?? '', options.replaced ? '1' : '0'],
+    )) as string[]
+    for (const id of ended) this.emit('destroyed', { id, uid })
+    return ended.length
+  }
+
+  /** Closes the client the store opened from a URL; a client it was given stays open. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= this.#owned
+      ? this.#client.then((client) => this.#quit(client), noop)
+      : Promise.resolve()
+    return this.#closing
+  }
+
+  async #quit(client: RedisClient): Promise<void> {
+    if (client.status === 'ready') {
+      const quit = client.quit()
+      const quitted = await withTimeout(quit, this.#timeout).then(
+        () => true,
+        () => false,
+      )
+      if (quitted) return
+    }
+    client.disconnect()
+  }
+
+  /**
+   * Runs one script, failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
+   * unless the client is connected, so no call sits in ioredis' offline queue to run long after
+   * its request has given up.
+   */
+  async #script(script: RedisScript, keys: string[], args: string[], now = Date.now()): ScriptReply {
+    let abandoned = false
+    const attempt = this.#readyClient().then((client) => {
+      if (abandoned) throw new Error('gave up before sending')
+      const keyspace = (client.options.keyPrefix ?? '') + this.#prefix
+      const command = (client as unknown as Record<string, ScriptCommand>)[script.name]!
+      return command.call(client, [...keys, keyspace, this.#prefix, String(now), ...args])
+    })
+    try {
+      return await withTimeout(attempt, this.#timeout, () => {
+        abandoned = true
+      })
+    } catch (error) {
+      debug('redis store: %s failed: %s', script.name, messageOf(error))
+      throw storeUnavailable(error)
+    }
+  }
+
+  async #readyClient(): Promise<RedisClient> {
+    const client = await this.#client
+    switch (client.status) {
+      case 'ready':
+        return client
+      case 'end':
+        throw new Error('the redis client is closed')
+      case 'reconnecting':
+        throw new Error('redis is unreachable; the client is reconnecting')
+      case 'wait':
+        client.connect().catch(noop)
+    }
+    await this.#readiness(client)
+    return client
+  }
+
+  /** Settles when the client next becomes ready (or gives up): one set of listeners for all waiting calls. */
+  #readiness(client: RedisClient): Promise<void> {
+    this.#readyWait ??= new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        client.off('ready', onReady)
+        client.off('reconnecting', onDown)
+        client.off('end', onDown)
+        this.#readyWait = undefined
+        if (error) reject(error)
+        else resolve()
+      }
+      const onReady = () => settle()
+      const onDown = () => settle(new Error('redis is unreachable'))
+      client.on('ready', onReady)
+      client.on('reconnecting', onDown)
+      client.on('end', onDown)
+    })
+    this.#readyWait.catch(noop)
+    return this.#readyWait
+  }
+}
+
+/**
+ * The client of a store made from a URL: ioredis is loaded only here, so apps that never use
+ * Redis need not install it. Nothing queues while disconnected, unanswered commands are not
+ * replayed after a reconnect, and errors go to the debug log instead of crashing the process.
+ */
+async function openClient(url: string, timeout: number): Promise<RedisClient> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeout,
+    connectTimeout: timeout,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    // close() ends the socket gracefully only after a QUIT; this bounds the rest (and ioredis'
+    // timer for a socket that had already failed, which would otherwise hold the process 2 s)
+    disconnectTimeout: 100,
+  })
+  client.on('error', (error: Error) => debug('redis store: %s', error.message))
+  defineScripts(client)
+  return client
+}
+
+function defineScripts(client: RedisClient): void {
+  for (const { name, numberOfKeys, lua } of Object.values(SCRIPTS))
+    if (!(name in client)) client.defineCommand(name, { numberOfKeys, lua })
+}
+
+function toRecord(id: string, fields: string[]): SessionRecord {
+  const meta = new Map<string, string>()
+  const values = new Map<string, JsonValue>()
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const field = fields[index]!
+    const value = fields[index + 1]!
+    if (field.startsWith(VALUE_FIELD)) values.set(field.slice(VALUE_FIELD.length), JSON.parse(value))
+    else meta.set(field, value)
+  }
+  const record: SessionRecord = {
+    id,
+    uid: meta.get(META.uid) ?? '',
+    tokenHash: meta.get(META.tokenHash) ?? '',
+    createdAt: Number(meta.get(META.createdAt)),
+    lastActiveAt: Number(meta.get(META.lastActiveAt)),
+    maxAge: Number(meta.get(META.maxAge)),
+    lifetime: Number(meta.get(META.lifetime)),
+    values,
+  }
+  const previousTokenHash = meta.get(META.previousTokenHash)
+  if (previousTokenHash !== undefined) {
+    record.previousTokenHash = previousTokenHash
+    record.previousTokenExpiresAt = Number(meta.get(META.previousTokenExpiresAt))
+  }
+  if (meta.get(META.ended) === 'replaced') record.ended = 'replaced'
+  return record
+}
+
+function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpiry = noop): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onExpiry()
+      reject(new Error(`redis gave no answer within ${milliseconds} ms`))
+    }, milliseconds)
+  })
+  return Promise.race([promise, expiry]).finally(() => clearTimeout(timer))
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function noop(): void {}
