@@ -14,7 +14,9 @@ app.use(
 app.post(
   '/login',
   login(async (req) =>
-    req.body.password === 'demo' ? { uid: req.body.user, values: { username: req.body.user, visits: 0 } } : null,
+    req.body.password === 'demo'
+      ? { uid: req.body.user, values: { username: req.body.user, visits: 0 } }
+      : null,
   ),
 )
 app.get('/me', requireSession(), (req, res) => {

@@ -1,0 +1,237 @@
+import type { Browser, BrowserContext } from 'playwright-core'
+import {
+  apiWithCookie,
+  launchBrowser,
+  newContext,
+  type RunningExample,
+  STORES,
+  type StoreFactory,
+  screenshot,
+  sessionCookie,
+  shownCount,
+  signIn,
+  sleep,
+  startExample,
+  storeFactory,
+} from './support/harness'
+
+let browser: Browser
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe.each(STORES)('the example app with the %s store', (storeKind) => {
+  let stores: StoreFactory
+  let example: RunningExample
+  const contexts: BrowserContext[] = []
+  let users = 0
+  /** A user name no other test of this block signs in with, so session lists stay apart. */
+  const nextUser = (name: string) => `${name}-${++users}`
+  /** Screenshots come from the memory run; the Redis run renders the same pages. */
+  const snap = storeKind === 'memory' ? screenshot : async () => {}
+
+  const open = async (options: { javaScriptEnabled?: boolean } = {}) => {
+    const context = await newContext(browser, options)
+    contexts.push(context)
+    return context
+  }
+
+  beforeAll(async () => {
+    stores = await storeFactory(storeKind)
+    example = await startExample(stores.make())
+  })
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()))
+  })
+
+  afterAll(async () => {
+    await example?.close()
+    await stores?.stop()
+  })
+
+  describe('signing in', () => {
+    it('sets an HttpOnly, SameSite=Lax cookie on / that page scripts cannot read', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await page.goto(`${example.url}/profile`)
+      expect(new URL(page.url()).pathname).toBe('/login')
+      await snap(page, 'login')
+
+      await signIn(page, example.url, nextUser('ann'))
+      await expect(page.locator('h1').textContent()).resolves.toMatch(/^Hello, ann-\d+$/)
+      await snap(page, 'profile')
+
+      const cookie = await sessionCookie(context)
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false })
+      expect(cookie?.value).toMatch(/\S{40,}/)
+      await expect(page.evaluate<string>('document.cookie')).resolves.toBe('')
+    })
+
+    it('refuses a wrong password and says what the password is', async () => {
+      const page = await (await open()).newPage()
+      await page.goto(`${example.url}/login`)
+      await page.getByLabel('User name').fill('ann')
+      await page.getByLabel('Password').fill('guess')
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL(/\/login\?reason=wrong-password$/)
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('“demo”')
+      await snap(page, 'login-wrong-password')
+    })
+
+    it('shows a user name full of markup as text', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      const dialogs: string[] = []
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message())
+        void dialog.dismiss()
+      })
+      const name = `<img src=x onerror=alert(1)>"'&${++users}`
+      await signIn(page, example.url, name)
+      await expect(page.locator('#username').textContent()).resolves.toBe(name)
+      await expect(page.locator('main img').count()).resolves.toBe(0)
+      expect(dialogs).toEqual([])
+    })
+
+    it('works without JavaScript: forms post and 303 redirects lead on', async () => {
+      const page = await (await open({ javaScriptEnabled: false })).newPage()
+      await signIn(page, example.url, nextUser('noscript'))
+      await page.getByRole('button', { name: 'Count +1' }).click()
+      await page.waitForURL(`${example.url}/profile`)
+      await expect(shownCount(page)).resolves.toBe(1)
+    })
+  })
+
+  describe('the counter', () => {
+    it('survives a reload and a second tab of the same browser', async () => {
+      const context = await open()
+      const first = await context.newPage()
+      await signIn(first, example.url, nextUser('bob'))
+      await expect(shownCount(first)).resolves.toBe(0)
+      for (const expected of [1, 2]) {
+        await first.getByRole('button', { name: 'Count +1' }).click()
+        await first.locator('#count', { hasText: String(expected) }).waitFor()
+      }
+      await first.reload()
+      await expect(shownCount(first)).resolves.toBe(2)
+
+      const second = await context.newPage()
+      await second.goto(`${example.url}/profile`)
+      await expect(shownCount(second)).resolves.toBe(2)
+      await second.getByRole('button', { name: 'Count +1' }).click()
+      await second.locator('#count', { hasText: '3' }).waitFor()
+
+      await first.reload()
+      await expect(shownCount(first)).resolves.toBe(3)
+    })
+  })
+
+  describe('logging out', () => {
+    it('removes the cookie and the server session: the old cookie value answers 401', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await signIn(page, example.url, nextUser('cy'))
+      const before = (await sessionCookie(context))!.value
+      await expect(apiWithCookie(example.url, '/me', before)).resolves.toMatchObject({ status: 200 })
+
+      await page.getByRole('button', { name: 'Log out', exact: true }).click()
+      await page.waitForURL(`${example.url}/login?reason=signed-out`)
+      await expect(page.getByRole('status').textContent()).resolves.toContain('signed out')
+      await expect(sessionCookie(context)).resolves.toBeUndefined()
+
+      const replay = await apiWithCookie(example.url, '/me', before)
+      expect([replay.status, replay.body.error]).toEqual([401, 'SESSION_NOT_EXIST'])
+    })
+
+    it('everywhere signs out the other browsers of the user too', async () => {
+      const user = nextUser('dee')
+      const a = await (await open()).newPage()
+      const b = await (await open()).newPage()
+      await signIn(a, example.url, user)
+      await signIn(b, example.url, user)
+
+      await a.reload()
+      await a.getByRole('button', { name: /^Log out everywhere/ }).click()
+      await a.waitForURL(`${example.url}/login?reason=signed-out-everywhere`)
+
+      await b.goto(`${example.url}/profile`)
+      expect(new URL(b.url()).pathname).toBe('/login')
+    })
+  })
+
+  describe('the sessions list', () => {
+    it('ends a session from another browser, which lands on the login page next', async () => {
+      const user = nextUser('eve')
+      const a = await (await open()).newPage()
+      const b = await (await open()).newPage()
+      await signIn(a, example.url, user)
+      await signIn(b, example.url, user)
+
+      await expect(b.locator('table.sessions tbody tr').count()).resolves.toBe(2)
+      await expect(b.locator('tr.current').textContent()).resolves.toContain('this browser')
+      await snap(b, 'profile-two-sessions')
+      await b.setViewportSize({ width: 390, height: 844 })
+      await snap(b, 'profile-two-sessions-phone')
+      await b.getByRole('button', { name: /^End session/ }).click()
+      await b.waitForURL(`${example.url}/profile?notice=revoked`)
+      await expect(b.locator('table.sessions tbody tr').count()).resolves.toBe(1)
+
+      await a.goto(`${example.url}/profile`)
+      expect(new URL(a.url()).pathname).toBe('/login')
+      await expect(a.getByRole('status').textContent()).resolves.toContain('has ended')
+      await snap(a, 'login-session-ended')
+    })
+  })
+
+  describe('refreshing the token', () => {
+    it('keeps the session and makes the old cookie value fail with SESSION_REPLACED', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await signIn(page, example.url, nextUser('fay'))
+      await page.getByRole('button', { name: 'Count +1' }).click()
+      await page.locator('#count', { hasText: '1' }).waitFor()
+      const before = (await sessionCookie(context))!.value
+
+      await page.getByRole('button', { name: 'Refresh token' }).click()
+      await page.waitForURL(`${example.url}/profile?notice=refreshed`)
+      await snap(page, 'profile-refreshed')
+      const after = (await sessionCookie(context))!.value
+      expect(after).not.toBe(before)
+      await page.reload()
+      await expect(shownCount(page)).resolves.toBe(1)
+
+      const replay = await apiWithCookie(example.url, '/me', before)
+      expect([replay.status, replay.body.code, replay.body.error]).toEqual([401, 209, 'SESSION_REPLACED'])
+      await expect(apiWithCookie(example.url, '/me', after)).resolves.toMatchObject({
+        status: 200,
+        body: { count: 1 },
+      })
+    })
+  })
+
+  describe('idle expiry', () => {
+    it('sends the browser back to the login page once maxAge passes without a request', async () => {
+      const shortLived = await startExample(stores.make(), 2)
+      try {
+        const page = await (await open()).newPage()
+        await signIn(page, shortLived.url, nextUser('gus'))
+        await page.getByRole('button', { name: 'Count +1' }).click()
+        await page.locator('#count', { hasText: '1' }).waitFor()
+
+        await sleep(2500)
+        await page.goto(`${shortLived.url}/profile`)
+        expect(new URL(page.url()).pathname).toBe('/login')
+        await expect(page.getByRole('status').textContent()).resolves.toMatch(/expired/)
+        await snap(page, 'login-expired')
+      } finally {
+        await shortLived.close()
+      }
+    })
+  })
+})

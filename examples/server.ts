@@ -1,0 +1,37 @@
+// `npm start`: the example app on PORT (default 3000), in memory or in Redis when REDIS_URL is set.
+import { MemoryStore, RedisStore, type Store } from '../lib/index'
+import { createExampleApp } from './app'
+
+/** Signs tokens when SESSION_SECRET is unset: fine on a laptop, never in production. */
+const DEV_SECRET = 'cosgo-session-example-dev-secret-do-not-deploy'
+
+const port = Number(process.env.PORT ?? 3000)
+const maxAge = Number(process.env.SESSION_MAX_AGE ?? 1800)
+const redisUrl = process.env.REDIS_URL
+
+let secret = process.env.SESSION_SECRET
+if (!secret) {
+  secret = DEV_SECRET
+  console.warn('SESSION_SECRET is not set: signing with the fixed development secret (never deploy this)')
+}
+
+const store: Store & { close?: () => Promise<void> } = redisUrl
+  ? new RedisStore(redisUrl, { prefix: 'example' })
+  : new MemoryStore()
+
+const app = createExampleApp({ secret, store, maxAge })
+const server = app.listen(port, (error?: Error) => {
+  if (error) throw error
+  const where = redisUrl ? `Redis at ${new URL(redisUrl).host}` : 'memory'
+  console.log(
+    `cosgo-session example on http://localhost:${port} (sessions in ${where}, idle timeout ${maxAge} s)`,
+  )
+})
+
+// Answer the requests in flight, then close the store's connection; the process then ends by itself.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    console.log(`${signal}: shutting down`)
+    server.close(() => void store.close?.())
+    server.closeIdleConnections()
+  })

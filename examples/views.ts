@@ -1,0 +1,206 @@
+// The example's pages: plain server-rendered HTML, every user-provided string escaped.
+import type { SessionInfo } from '../lib/index'
+
+/** The fixed password of every demo user, stated on the login page. */
+export const DEMO_PASSWORD = 'demo'
+
+/** What the profile page shows of the signed-in user's session. */
+export interface ProfileView {
+  username: string
+  loggedInAt: string
+  count: number
+  sessionId: string
+  /** Seconds of inactivity after which the session ends. */
+  maxAge: number
+  sessions: SessionInfo[]
+  notice: string | undefined
+}
+
+/** What the login page shows: why the last session ended, or why the last attempt failed. */
+export interface LoginView {
+  notice: Notice | undefined
+  maxAge: number
+  username?: string
+}
+
+/** A one-line message above a form; `error` tints it red. */
+export interface Notice {
+  text: string
+  kind: 'info' | 'error'
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => ESCAPES[character]!)
+}
+
+/** The login form, with the demo password stated on it. */
+export function loginPage(view: LoginView): string {
+  return layout(
+    'Sign in',
+    `
+    <h1>Sign in</h1>
+    <p class="lead">Any user name works; the password is <code>${DEMO_PASSWORD}</code>.</p>
+    ${noticeHtml(view.notice)}
+    <form method="post" action="/login" class="stack">
+      <label>User name
+        <input name="user" required maxlength="64" autocomplete="username" autofocus
+          value="${escapeHtml(view.username ?? '')}">
+      </label>
+      <label>Password
+        <input name="password" type="password" required autocomplete="current-password"
+          placeholder="${DEMO_PASSWORD}">
+      </label>
+      <button type="submit" class="primary">Sign in</button>
+    </form>
+    <p class="fine">Sessions end after ${escapeHtml(duration(view.maxAge))} without a request.
+      The session token lives in an HttpOnly, SameSite=Lax cookie.</p>`,
+  )
+}
+
+/** The signed-in page: the session's values, the counter, the token and the user's sessions. */
+export function profilePage(view: ProfileView): string {
+  const others = view.sessions.filter((session) => !session.current).length
+  return layout(
+    `Hello, ${view.username}`,
+    `
+    <h1>Hello, ${escapeHtml(view.username)}</h1>
+    ${noticeHtml(view.notice === undefined ? undefined : { text: view.notice, kind: 'info' })}
+    <dl class="facts">
+      <dt>User</dt><dd id="username">${escapeHtml(view.username)}</dd>
+      <dt>Signed in</dt><dd>${timeHtml(view.loggedInAt)}</dd>
+      <dt>Session</dt><dd><code>${escapeHtml(shortId(view.sessionId))}</code></dd>
+      <dt>Idle timeout</dt><dd>${escapeHtml(duration(view.maxAge))}</dd>
+    </dl>
+
+    <section class="row">
+      <div>
+        <h2>Counter</h2>
+        <p class="fine">Stored in the session; survives reloads and other tabs.</p>
+      </div>
+      <form method="post" action="/counter" class="inline">
+        <output id="count" aria-label="count">${view.count}</output>
+        <button type="submit" class="primary">Count +1</button>
+      </form>
+    </section>
+
+    <section class="row">
+      <div>
+        <h2>Token</h2>
+        <p class="fine">Issue a new token for this session; the old one stops working.</p>
+      </div>
+      <form method="post" action="/refresh" class="inline">
+        <button type="submit">Refresh token</button>
+      </form>
+    </section>
+
+    <section>
+      <h2>Your sessions <span class="badge">${view.sessions.length}</span></h2>
+      <table class="sessions">
+        <thead><tr><th>Session</th><th>Created</th><th>Last active</th><th></th></tr></thead>
+        <tbody>
+          ${view.sessions.map(sessionRow).join('\n          ')}
+        </tbody>
+      </table>
+      <p class="fine">Times in UTC. Ending a session signs that browser out at its next request.</p>
+    </section>
+
+    <footer class="actions">
+      <form method="post" action="/logout"><button type="submit">Log out</button></form>
+      <form method="post" action="/logout-everywhere">
+        <button type="submit" class="danger">Log out everywhere${others > 0 ? ` (${others + 1})` : ''}</button>
+      </form>
+    </footer>`,
+  )
+}
+
+/** A page for an error a form post ran into, with the way back. */
+export function errorPage(status: number, title: string, message: string): string {
+  return layout(
+    title,
+    `
+    <h1>${escapeHtml(title)}</h1>
+    ${noticeHtml({ text: message, kind: 'error' })}
+    <p><a href="/profile">Back to your profile</a> · <a href="/login">Sign in</a></p>
+    <p class="fine">HTTP ${status}</p>`,
+  )
+}
+
+function sessionRow(session: SessionInfo): string {
+  const action = session.current
+    ? '<span class="badge current">this browser</span>'
+    : `<form method="post" action="/sessions/revoke">
+              <input type="hidden" name="id" value="${escapeHtml(session.id)}">
+              <button type="submit" class="small" aria-label="End session ${escapeHtml(shortId(session.id))}">End</button>
+            </form>`
+  return `<tr${session.current ? ' class="current"' : ''}>
+            <td><code>${escapeHtml(shortId(session.id))}</code></td>
+            <td>${timeHtml(session.createdAt.toISOString(), 'short')}</td>
+            <td>${timeHtml(session.lastActiveAt.toISOString(), 'short')}</td>
+            <td class="end">${action}</td>
+          </tr>`
+}
+
+function noticeHtml(notice: Notice | undefined): string {
+  if (notice === undefined) return ''
+  const role = notice.kind === 'error' ? 'alert' : 'status'
+  return `<p class="notice ${notice.kind}" role="${role}">${escapeHtml(notice.text)}</p>`
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/** `<time>` in UTC, `2025-03-14 09:26:53 UTC` or in a table `14 Mar 09:26:53`; the instant on hover. */
+function timeHtml(iso: string, form: 'full' | 'short' = 'full'): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return '—'
+  const full = date.toISOString()
+  const clock = full.slice(11, 19)
+  const text =
+    form === 'full'
+      ? `${full.slice(0, 10)} ${clock} UTC`
+      : `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${clock}`
+  return `<time datetime="${full}" title="${full}">${text}</time>`
+}
+
+/** The last characters of an id: enough to tell sessions apart (a Redis id starts with the user's tag). */
+function shortId(id: string): string {
+  return id.length > 8 ? `…${id.slice(-8)}` : id
+}
+
+function duration(seconds: number): string {
+  if (seconds === 0) return 'never'
+  if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour')
+  if (seconds % 60 === 0) return plural(seconds / 60, 'minute')
+  return plural(seconds, 'second')
+}
+
+function plural(count: number, unit: string): string {
+  return `${count} ${unit}${count === 1 ? '' : 's'}`
+}
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${escapeHtml(title)} · cosgo-session demo</title>
+  <link rel="stylesheet" href="/style.css">
+</head>
+<body>
+  <main class="card">
+    <p class="brand">cosgo-session <span>demo</span></p>
+    ${body.trim()}
+  </main>
+</body>
+</html>
+`
+}
