@@ -143,9 +143,7 @@ const stores: [string, () => Promise<{ store: Store; close(): Promise<void> }>][
 /** Programs and requests run, printed at the end for the README's reliability figures. */
 const modelFigures = { programs: 0, requests: 0 }
 
-afterAll(() =>
-  console.log(`model: ${modelFigures.programs} programs, ${modelFigures.requests} requests`),
-)
+afterAll(() => console.log(`model: ${modelFigures.programs} programs, ${modelFigures.requests} requests`))
 
 describe.each(stores)('concurrent requests on %s', (_, makeStore) => {
   it('lose no update and always read their own writes', async () => {
