@@ -12,8 +12,10 @@ import request from 'supertest'
 import { sendJson } from '../lib/http'
 import { MemoryStore } from '../lib/memory-store'
 import { sessionMiddleware } from '../lib/middleware'
+import { RedisStore } from '../lib/redis-store'
 import type { SessionChange, Store } from '../lib/store'
 import type { JsonValue } from '../lib/values'
+import { type RedisUnderTest, useRedis } from './support/redis-server'
 
 const secret = 'test-secret-that-is-long-enough-0123456789'
 const KEYS = ['a', 'b', 'c', '__proto__'] as const
@@ -130,11 +132,24 @@ function dirtyKeys(ops: Op[]): Map<string, number | undefined> {
   return dirty
 }
 
+let redis: RedisUnderTest
+beforeAll(async () => {
+  redis = await useRedis()
+})
+afterAll(() => redis.stop())
+
 const stores: [string, () => Promise<{ store: Store; close(): Promise<void> }>][] = [
   [
     'MemoryStore',
     async () => {
       const store = new MemoryStore({ heartbeat: 0 })
+      return { store, close: () => store.close() }
+    },
+  ],
+  [
+    'RedisStore',
+    async () => {
+      const store = new RedisStore(redis.url, { prefix: redis.nextPrefix() })
       return { store, close: () => store.close() }
     },
   ],
@@ -151,15 +166,17 @@ describe.each(stores)('concurrent requests on %s', (_, makeStore) => {
       fc.asyncProperty(programArb, async (program) => {
         const { store: backing, close } = await makeStore()
         const log: { id: string; change: SessionChange; stored: boolean }[] = []
-        const store: Store = Object.assign(Object.create(Object.getPrototypeOf(backing)), backing, {
-          create: backing.create.bind(backing),
-          get: backing.get.bind(backing),
-          delete: backing.delete.bind(backing),
-          update: async (id: string, change: SessionChange) => {
-            const entry = { id, change, stored: false }
-            log.push(entry)
-            entry.stored = await backing.update(id, change)
-            return entry.stored
+        const store = new Proxy(backing, {
+          get(target, property) {
+            if (property === 'update')
+              return async (id: string, change: SessionChange) => {
+                const entry = { id, change, stored: false }
+                log.push(entry)
+                entry.stored = await target.update(id, change)
+                return entry.stored
+              }
+            const value = Reflect.get(target, property)
+            return typeof value === 'function' ? value.bind(target) : value
           },
         })
         const server = programServer(store)

@@ -42,8 +42,11 @@ export class RedisServer {
     this.#config = config
   }
 
-  /** Starts a server; `cluster: true` makes it a cluster node (its bus port, port + 10000, is free too). */
-  static async start(options: { cluster?: boolean } = {}): Promise<RedisServer> {
+  /**
+   * Starts a server; `cluster: true` makes it a cluster node (its bus port, port + 10000, is free
+   * too); `persistent: true` fsyncs every write to an append-only file, so a kill loses nothing.
+   */
+  static async start(options: { cluster?: boolean; persistent?: boolean } = {}): Promise<RedisServer> {
     requireRedisServer()
     sweeping ??= sweepOrphans()
     await sweeping
@@ -54,7 +57,7 @@ export class RedisServer {
       'bind 127.0.0.1',
       `dir ${directory}`,
       'save ""',
-      'appendonly no',
+      options.persistent ? 'appendonly yes\nappendfsync always' : 'appendonly no',
       'daemonize no',
       'loglevel warning',
       'logfile ""',
@@ -93,7 +96,7 @@ export class RedisServer {
     await exited(child)
   }
 
-  /** Starts the server again on the same port (empty: persistence is off). */
+  /** Starts the server again on the same port (empty unless started `persistent`). */
   async restart(): Promise<void> {
     await this.kill()
     await this.#spawn()
