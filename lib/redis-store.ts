@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { debuglog } from 'node:util'
 import type { Cluster, Redis } from 'ioredis'
+import { debug } from './debug'
 import { storeUnavailable } from './errors'
 import { deadlineOf } from './expiry'
 import {
@@ -22,8 +22,6 @@ import type {
   UserSessionStore,
 } from './store'
 import type { JsonValue } from './values'
-
-const debug = debuglog('cosgo-session')
 
 /** An ioredis client the store can work through: a single `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster
