@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { deadlineOf } from './expiry'
+import { hashString, SessionSlab } from './session-slab'
 import type {
   CreateOptions,
   SessionChange,
@@ -8,7 +8,6 @@ import type {
   StoreEvents,
   UserSessionStore,
 } from './store'
-import type { JsonValue } from './values'
 
 /** Options of `new MemoryStore()`. */
 export interface MemoryStoreOptions {
@@ -24,43 +23,36 @@ export interface MemoryStoreOptions {
   heartbeat?: number
 }
 
+/** Longest a heartbeat sweep holds the event loop before it yields and goes on in the next turn. */
+const SWEEP_SLICE_MS = 2
+
 /**
- * One held session. Values are kept as one JSON string: immutable, so a request's snapshot is
- * never changed under it (the seed's copy-on-write), and reads come back exactly as from Redis.
+ * The id index is split in this many Maps: a Map rehashes all its entries when it grows or
+ * shrinks, which for a million sessions in one Map stalls the event loop for tens of ms.
  */
-class Entry {
-  constructor(
-    public uid: string,
-    public tokenHash: string,
-    public values: string,
-    public createdAt: number,
-    public lastActiveAt: number,
-    public maxAge: number,
-    public lifetime: number,
-    public previousToken: { hash: string; expiresAt: number } | undefined,
-    public ended: 'replaced' | undefined,
-  ) {}
-}
+const SHARDS = 64
 
 /**
  * The embedded store for a single process: bounded by `capacity` with least-recently-active
- * eviction, swept every `heartbeat` seconds at a cost that grows with the sessions it removes.
- * Sweeps walk sessions in activity order, so they assume one `maxAge` and one `lifetime` per
- * store (what one middleware gives); a read always enforces each session's own policy.
+ * eviction, swept every `heartbeat` seconds at a cost that grows with the sessions it removes,
+ * in slices of a few milliseconds so a mass expiry never stalls requests. Sweeps walk sessions in
+ * activity order, so they assume one `maxAge` and one `lifetime` per store (what one middleware
+ * gives); a read always enforces each session's own policy.
  *
  * @example
  * app.use(sessionMiddleware({ store: new MemoryStore({ capacity: 100_000 }) }))
  */
 export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessionStore {
-  /** Map order is activity order: the least recently active session comes first. */
-  readonly #sessions = new Map<string, Entry>()
-  /** uid → its session ids; a lone id is kept bare, which halves the cost of the common case. */
-  readonly #byUid = new Map<string, string | Set<string>>()
+  /** id → slot, split by id; each Map's order is activity order, least recently active first. */
+  readonly #shards = Array.from({ length: SHARDS }, () => new Map<string, number>())
+  #size = 0
+  readonly #slab = new SessionSlab()
   /** Ids of sessions with a lifetime, in creation order, for the absolute-deadline sweep. */
   #byCreation: string[] = []
   #byCreationHead = 0
   readonly #capacity: number
   readonly #timer: NodeJS.Timeout | undefined
+  #sweeping = false
 
   constructor(options: MemoryStoreOptions = {}) {
     super()
@@ -71,79 +63,61 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       throw new TypeError(`option heartbeat must be a number of seconds >= 0, got ${heartbeat}`)
     this.#capacity = capacity
     if (heartbeat > 0) {
-      this.#timer = setInterval(() => this.sweep(), heartbeat * 1000)
+      this.#timer = setInterval(() => this.#sweepInSlices(), heartbeat * 1000)
       this.#timer.unref()
     }
   }
 
   /** Number of sessions held, ended markers included. */
   get size(): number {
-    return this.#sessions.size
+    return this.#size
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
     if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
     this.#remove(record.id, undefined)
-    while (this.#sessions.size >= this.#capacity) {
-      const oldest = this.#sessions.keys().next().value as string
-      this.#remove(oldest, 'evicted')
-    }
-    const previous = record.previousTokenHash
-      ? { hash: record.previousTokenHash, expiresAt: record.previousTokenExpiresAt ?? 0 }
-      : undefined
-    const entry = new Entry(
-      record.uid,
-      record.tokenHash,
-      JSON.stringify(Object.fromEntries(record.values)),
-      record.createdAt,
-      record.lastActiveAt,
-      record.maxAge,
-      record.lifetime,
-      previous,
-      record.ended === 'replaced' ? 'replaced' : undefined,
-    )
-    this.#sessions.set(record.id, entry)
-    this.#index(record.uid, record.id)
+    while (this.#size >= this.#capacity) this.#remove(this.#leastRecentlyActive(), 'evicted')
+    const slot = this.#slab.add(record, JSON.stringify(Object.fromEntries(record.values)))
+    this.#shardOf(record.id).set(record.id, slot)
+    this.#size++
     if (record.lifetime > 0) this.#byCreation.push(record.id)
     this.emit('created', { id: record.id, uid: record.uid })
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const entry = this.#sessions.get(id)
-    if (entry === undefined) return undefined
-    const now = Date.now()
-    if (entry.ended === undefined && deadlineOf(entry) <= now) {
-      this.#remove(id, 'expired')
-      return toRecord(id, entry, 'expired')
+    const shard = this.#shardOf(id)
+    const slot = shard.get(id)
+    if (slot === undefined) return undefined
+    const slab = this.#slab
+    const ended = slab.ended(slot)
+    if (ended === undefined) {
+      const now = Date.now()
+      if (slab.deadline(slot) <= now) {
+        const record = slab.toRecord(slot, id, 'expired')
+        this.#remove(id, 'expired')
+        return record
+      }
+      slab.touch(slot, now)
+      shard.delete(id)
+      shard.set(id, slot)
     }
-    if (entry.ended === undefined) {
-      entry.lastActiveAt = now
-      this.#sessions.delete(id)
-      this.#sessions.set(id, entry)
-    }
-    return toRecord(id, entry, entry.ended)
+    return slab.toRecord(slot, id, ended)
   }
 
   async update(id: string, change: SessionChange): Promise<boolean> {
-    const entry = this.#sessions.get(id)
-    if (entry === undefined || entry.ended !== undefined) return false
-    if (deadlineOf(entry) <= Date.now()) {
+    const slot = this.#shardOf(id).get(id)
+    if (slot === undefined || this.#slab.ended(slot) !== undefined) return false
+    if (this.#slab.deadline(slot) <= Date.now()) {
       this.#remove(id, 'expired')
       return false
     }
     if (change.set?.size || change.unset?.length) {
-      const values = new Map(Object.entries(JSON.parse(entry.values) as Record<string, JsonValue>))
+      const values = this.#slab.values(slot)
       for (const key of change.unset ?? []) values.delete(key)
       for (const [key, value] of change.set ?? []) values.set(key, value)
-      entry.values = JSON.stringify(Object.fromEntries(values))
+      this.#slab.setValues(slot, JSON.stringify(Object.fromEntries(values)))
     }
-    if (change.token) {
-      const { tokenHash, previousTokenHash, previousTokenExpiresAt } = change.token
-      entry.tokenHash = tokenHash
-      entry.previousToken = previousTokenHash
-        ? { hash: previousTokenHash, expiresAt: previousTokenExpiresAt ?? 0 }
-        : undefined
-    }
+    if (change.token) this.#slab.rotateToken(slot, change.token)
     return true
   }
 
@@ -154,12 +128,11 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   async list(uid: string): Promise<SessionSummary[]> {
     const now = Date.now()
     const summaries: SessionSummary[] = []
-    for (const id of this.#idsOf(uid)) {
-      const entry = this.#sessions.get(id)
-      if (entry === undefined || entry.ended !== undefined) continue
-      const expiresAt = deadlineOf(entry)
+    for (const slot of this.#slab.slotsOf(uid)) {
+      const expiresAt = this.#slab.deadline(slot)
       if (expiresAt <= now) continue
-      summaries.push({ id, uid, createdAt: entry.createdAt, lastActiveAt: entry.lastActiveAt, expiresAt })
+      const { createdAt, lastActiveAt } = this.#slab.times(slot)
+      summaries.push({ id: this.#slab.id(slot), uid, createdAt, lastActiveAt, expiresAt })
     }
     return summaries.sort((a, b) => a.createdAt - b.createdAt)
   }
@@ -169,28 +142,12 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   }
 
   /**
-   * Removes expired sessions now; the heartbeat calls it. Walks from the least recently active
-   * session and stops at the first live one, so its cost follows what it removes.
+   * Removes expired sessions now, all of them; the heartbeat does the same in slices. Walks from
+   * the least recently active session and stops at the first live one, so its cost follows what
+   * it removes, not what the store holds.
    */
   sweep(): void {
-    const now = Date.now()
-    for (const [id, entry] of this.#sessions) {
-      const idleDeadline = entry.maxAge > 0 ? entry.lastActiveAt + entry.maxAge * 1000 : Infinity
-      if (idleDeadline > now && entry.ended === undefined) break
-      if (deadlineOf(entry) <= now) this.#remove(id, entry.ended ? undefined : 'expired')
-      else break
-    }
-    while (this.#byCreationHead < this.#byCreation.length) {
-      const id = this.#byCreation[this.#byCreationHead]!
-      const entry = this.#sessions.get(id)
-      if (entry !== undefined && entry.lifetime > 0 && entry.createdAt + entry.lifetime * 1000 > now) break
-      if (entry !== undefined) this.#remove(id, entry.ended ? undefined : 'expired')
-      this.#byCreationHead++
-    }
-    if (this.#byCreationHead > 1024 && this.#byCreationHead * 2 > this.#byCreation.length) {
-      this.#byCreation = this.#byCreation.slice(this.#byCreationHead)
-      this.#byCreationHead = 0
-    }
+    this.#sweepFor(Infinity)
   }
 
   /** Stops the heartbeat; the sessions stay readable. */
@@ -198,76 +155,87 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     if (this.#timer) clearInterval(this.#timer)
   }
 
+  #sweepInSlices(): void {
+    if (this.#sweeping) return
+    this.#sweeping = true
+    const slice = () => {
+      if (this.#sweepFor(SWEEP_SLICE_MS)) this.#sweeping = false
+      else setImmediate(slice).unref()
+    }
+    slice()
+  }
+
+  /** Sweeps for at most `budget` ms; resolves whether it finished. */
+  #sweepFor(budget: number): boolean {
+    const now = Date.now()
+    const stopAt = performance.now() + budget
+    let checked = 0
+    const outOfTime = () => ++checked % 32 === 0 && performance.now() > stopAt
+    const slab = this.#slab
+    for (const shard of this.#shards) {
+      for (const [id, slot] of shard) {
+        if (slab.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
+        if (slab.deadline(slot) > now) break
+        this.#remove(id, slab.ended(slot) ? undefined : 'expired')
+        if (outOfTime()) return false
+      }
+    }
+    while (this.#byCreationHead < this.#byCreation.length) {
+      const id = this.#byCreation[this.#byCreationHead]!
+      const slot = this.#shardOf(id).get(id)
+      if (slot !== undefined && slab.absoluteDeadline(slot) > now) break
+      if (slot !== undefined) this.#remove(id, slab.ended(slot) ? undefined : 'expired')
+      this.#byCreationHead++
+      if (outOfTime()) return false
+    }
+    if (this.#byCreationHead > 1024 && this.#byCreationHead * 2 > this.#byCreation.length) {
+      this.#byCreation = this.#byCreation.slice(this.#byCreationHead)
+      this.#byCreationHead = 0
+    }
+    return true
+  }
+
   #endAll(uid: string, except: string | undefined, replaced: boolean): number {
+    const now = Date.now()
     let ended = 0
-    for (const id of [...this.#idsOf(uid)]) {
+    for (const slot of [...this.#slab.slotsOf(uid)]) {
+      const id = this.#slab.id(slot)
       if (id === except) continue
-      const entry = this.#sessions.get(id)
-      if (entry === undefined) continue
-      if (entry.ended === undefined && deadlineOf(entry) > Date.now()) ended++
-      this.#remove(id, 'destroyed')
-      if (replaced) this.#keepReplacedMarker(id, entry)
+      const alive = this.#slab.deadline(slot) > now
+      if (alive) ended++
+      if (replaced && alive) {
+        this.#slab.markReplaced(slot)
+        this.emit('destroyed', { id, uid })
+      } else this.#remove(id, 'destroyed')
     }
     return ended
   }
 
-  /** Keeps a value-less marker until the session would have expired, so its token reads REPLACED. */
-  #keepReplacedMarker(id: string, entry: Entry): void {
-    if (deadlineOf(entry) <= Date.now()) return
-    entry.values = '{}'
-    entry.ended = 'replaced'
-    entry.previousToken = undefined
-    this.#sessions.set(id, entry)
-    if (entry.lifetime > 0) this.#byCreation.push(id)
+  #shardOf(id: string): Map<string, number> {
+    return this.#shards[hashString(id) & (SHARDS - 1)]!
   }
 
-  #idsOf(uid: string): Iterable<string> {
-    const ids = this.#byUid.get(uid)
-    if (ids === undefined) return []
-    return typeof ids === 'string' ? [ids] : ids
-  }
-
-  #index(uid: string, id: string): void {
-    const ids = this.#byUid.get(uid)
-    if (ids === undefined) this.#byUid.set(uid, id)
-    else if (typeof ids === 'string') this.#byUid.set(uid, new Set([ids, id]))
-    else ids.add(id)
-  }
-
-  #unindex(uid: string, id: string): void {
-    const ids = this.#byUid.get(uid)
-    if (ids === id) this.#byUid.delete(uid)
-    else if (typeof ids === 'object') {
-      ids.delete(id)
-      if (ids.size === 1) this.#byUid.set(uid, ids.values().next().value as string)
+  /** The id whose last activity is the oldest: the first entry of one of the shards. */
+  #leastRecentlyActive(): string {
+    let oldest: string | undefined
+    let oldestOrder = Infinity
+    for (const shard of this.#shards) {
+      const first = shard.entries().next()
+      if (first.done) continue
+      const [id, slot] = first.value
+      const order = this.#slab.activityOrder(slot)
+      if (order < oldestOrder) [oldest, oldestOrder] = [id, order]
     }
+    return oldest!
   }
 
   #remove(id: string, event: 'destroyed' | 'expired' | 'evicted' | undefined): void {
-    const entry = this.#sessions.get(id)
-    if (entry === undefined) return
-    this.#sessions.delete(id)
-    if (entry.ended !== undefined) return
-    this.#unindex(entry.uid, id)
-    if (event) this.emit(event, { id, uid: entry.uid })
+    const shard = this.#shardOf(id)
+    const slot = shard.get(id)
+    if (slot === undefined) return
+    shard.delete(id)
+    this.#size--
+    const uid = this.#slab.release(slot)
+    if (event && uid !== undefined) this.emit(event, { id, uid })
   }
-}
-
-function toRecord(id: string, entry: Entry, ended: 'replaced' | 'expired' | undefined): SessionRecord {
-  const record: SessionRecord = {
-    id,
-    uid: entry.uid,
-    tokenHash: entry.tokenHash,
-    createdAt: entry.createdAt,
-    lastActiveAt: entry.lastActiveAt,
-    maxAge: entry.maxAge,
-    lifetime: entry.lifetime,
-    values: new Map(Object.entries(JSON.parse(entry.values) as Record<string, JsonValue>)),
-  }
-  if (entry.previousToken) {
-    record.previousTokenHash = entry.previousToken.hash
-    record.previousTokenExpiresAt = entry.previousToken.expiresAt
-  }
-  if (ended) record.ended = ended
-  return record
 }

@@ -1,0 +1,248 @@
+import type { SessionRecord, TokenRotation } from './store'
+import type { JsonValue } from './values'
+
+/** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
+interface Extra {
+  tokenHash?: string
+  previousTokenHash?: string
+  previousTokenExpiresAt?: number
+  ended?: 'replaced'
+}
+
+const NONE = -1
+const HASH_BYTES = 32
+const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * The memory store's sessions laid out column by column: numbers and token hashes in typed
+ * arrays, strings in plain arrays, one slot a session. A million sessions then cost a few heap
+ * objects each (id, uid, values) instead of a record object with boxed numbers and nested
+ * strings, which keeps both the heap and garbage-collection pauses small. Sessions of one uid
+ * are chained through a hash table of slots, so "all sessions of a user" needs no Set per user.
+ */
+export class SessionSlab {
+  #ids: (string | undefined)[] = []
+  #uids: (string | undefined)[] = []
+  /** The values as one JSON string: immutable, so every reader gets its own parsed copy. */
+  #values: (string | undefined)[] = []
+  /** createdAt, lastActiveAt (epoch ms) and activity order per slot. */
+  #times = new Float64Array(0)
+  /** Counts creations and reads, so activity order is exact even within one millisecond. */
+  #activity = 0
+  /** maxAge, lifetime (seconds) per slot. */
+  #policy = new Int32Array(0)
+  #hashes = new Uint8Array(0)
+  /** Doubly linked chains of slots whose uids share a bucket. */
+  #uidNext = new Int32Array(0)
+  #uidPrev = new Int32Array(0)
+  #buckets = new Int32Array(0)
+  #extras = new Map<number, Extra>()
+  /** Freed slots, chained through #uidNext (a free slot is in no uid chain): no array to grow. */
+  #freeHead = NONE
+  #capacity = 0
+  #used = 0
+
+  /** Stores a record (values already serialised) and resolves its slot. */
+  add(record: SessionRecord, values: string): number {
+    const slot = this.#freeHead === NONE ? this.#grow() : this.#freeHead
+    if (slot === this.#freeHead) this.#freeHead = this.#uidNext[slot]!
+    this.#ids[slot] = record.id
+    this.#uids[slot] = record.uid
+    this.#values[slot] = values
+    this.#times[slot * 3] = record.createdAt
+    this.#times[slot * 3 + 1] = record.lastActiveAt
+    this.#times[slot * 3 + 2] = ++this.#activity
+    this.#policy[slot * 2] = record.maxAge
+    this.#policy[slot * 2 + 1] = record.lifetime
+    const extra: Extra = {}
+    if (!this.#writeHash(slot, record.tokenHash)) extra.tokenHash = record.tokenHash
+    if (record.previousTokenHash !== undefined) {
+      extra.previousTokenHash = record.previousTokenHash
+      extra.previousTokenExpiresAt = record.previousTokenExpiresAt ?? 0
+    }
+    if (record.ended === 'replaced') extra.ended = 'replaced'
+    if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
+    if (record.ended === undefined) this.#link(slot, record.uid)
+    else this.#uidNext[slot] = this.#uidPrev[slot] = NONE
+    return slot
+  }
+
+  /** Frees a slot; resolves its uid when it held a live session (not a marker). */
+  release(slot: number): string | undefined {
+    const uid = this.#uids[slot]
+    const live = this.ended(slot) === undefined
+    if (live) this.#unlink(slot, uid!)
+    this.#ids[slot] = this.#uids[slot] = this.#values[slot] = undefined
+    this.#extras.delete(slot)
+    this.#uidNext[slot] = this.#freeHead
+    this.#freeHead = slot
+    return live ? uid : undefined
+  }
+
+  id(slot: number): string {
+    return this.#ids[slot]!
+  }
+
+  ended(slot: number): 'replaced' | undefined {
+    return this.#extras.get(slot)?.ended
+  }
+
+  times(slot: number): { createdAt: number; lastActiveAt: number } {
+    return { createdAt: this.#times[slot * 3]!, lastActiveAt: this.#times[slot * 3 + 1]! }
+  }
+
+  /** Higher for the more recently active session. */
+  activityOrder(slot: number): number {
+    return this.#times[slot * 3 + 2]!
+  }
+
+  /** When the session ends if left idle (epoch ms), `Infinity` for never. */
+  deadline(slot: number): number {
+    return Math.min(this.idleDeadline(slot), this.absoluteDeadline(slot))
+  }
+
+  idleDeadline(slot: number): number {
+    const maxAge = this.#policy[slot * 2]!
+    return maxAge > 0 ? this.#times[slot * 3 + 1]! + maxAge * 1000 : Infinity
+  }
+
+  absoluteDeadline(slot: number): number {
+    const lifetime = this.#policy[slot * 2 + 1]!
+    return lifetime > 0 ? this.#times[slot * 3]! + lifetime * 1000 : Infinity
+  }
+
+  touch(slot: number, now: number): void {
+    this.#times[slot * 3 + 1] = now
+    this.#times[slot * 3 + 2] = ++this.#activity
+  }
+
+  /** A fresh copy of the values, for one request to read and change. */
+  values(slot: number): Map<string, JsonValue> {
+    return new Map(Object.entries(JSON.parse(this.#values[slot]!) as Record<string, JsonValue>))
+  }
+
+  setValues(slot: number, values: string): void {
+    this.#values[slot] = values
+  }
+
+  rotateToken(slot: number, rotation: TokenRotation): void {
+    const extra = this.#extras.get(slot) ?? {}
+    delete extra.tokenHash
+    delete extra.previousTokenHash
+    delete extra.previousTokenExpiresAt
+    if (!this.#writeHash(slot, rotation.tokenHash)) extra.tokenHash = rotation.tokenHash
+    if (rotation.previousTokenHash !== undefined) {
+      extra.previousTokenHash = rotation.previousTokenHash
+      extra.previousTokenExpiresAt = rotation.previousTokenExpiresAt ?? 0
+    }
+    if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
+    else this.#extras.delete(slot)
+  }
+
+  /** Turns a live session into a value-less marker that reads as replaced until its deadline. */
+  markReplaced(slot: number): void {
+    this.#unlink(slot, this.#uids[slot]!)
+    this.#values[slot] = '{}'
+    const extra = this.#extras.get(slot) ?? {}
+    delete extra.previousTokenHash
+    delete extra.previousTokenExpiresAt
+    extra.ended = 'replaced'
+    this.#extras.set(slot, extra)
+  }
+
+  /** The slots of `uid`'s live sessions. */
+  *slotsOf(uid: string): Generator<number> {
+    if (this.#capacity === 0) return
+    for (let slot = this.#buckets[this.#bucketOf(uid)]!; slot !== NONE; slot = this.#uidNext[slot]!)
+      if (this.#uids[slot] === uid) yield slot
+  }
+
+  toRecord(slot: number, id: string, ended: 'replaced' | 'expired' | undefined): SessionRecord {
+    const extra = this.#extras.get(slot)
+    const record: SessionRecord = {
+      id,
+      uid: this.#uids[slot]!,
+      tokenHash: extra?.tokenHash ?? this.#readHash(slot),
+      createdAt: this.#times[slot * 3]!,
+      lastActiveAt: this.#times[slot * 3 + 1]!,
+      maxAge: this.#policy[slot * 2]!,
+      lifetime: this.#policy[slot * 2 + 1]!,
+      values: this.values(slot),
+    }
+    if (extra?.previousTokenHash !== undefined) {
+      record.previousTokenHash = extra.previousTokenHash
+      record.previousTokenExpiresAt = extra.previousTokenExpiresAt ?? 0
+    }
+    if (ended) record.ended = ended
+    return record
+  }
+
+  /** Keeps a canonical SHA-256 hash as 32 bytes; resolves false for any other string. */
+  #writeHash(slot: number, hash: string): boolean {
+    if (!CANONICAL_HASH.test(hash)) return false
+    const bytes = Buffer.from(hash, 'base64url')
+    if (bytes.length !== HASH_BYTES || bytes.toString('base64url') !== hash) return false
+    this.#hashes.set(bytes, slot * HASH_BYTES)
+    return true
+  }
+
+  #readHash(slot: number): string {
+    const start = slot * HASH_BYTES
+    return Buffer.from(this.#hashes.buffer, this.#hashes.byteOffset + start, HASH_BYTES).toString('base64url')
+  }
+
+  #bucketOf(uid: string): number {
+    return hashString(uid) & (this.#buckets.length - 1)
+  }
+
+  #link(slot: number, uid: string): void {
+    const bucket = this.#bucketOf(uid)
+    const head = this.#buckets[bucket]!
+    this.#uidPrev[slot] = NONE
+    this.#uidNext[slot] = head
+    if (head !== NONE) this.#uidPrev[head] = slot
+    this.#buckets[bucket] = slot
+  }
+
+  #unlink(slot: number, uid: string): void {
+    const previous = this.#uidPrev[slot]!
+    const next = this.#uidNext[slot]!
+    if (previous === NONE) this.#buckets[this.#bucketOf(uid)] = next
+    else this.#uidNext[previous] = next
+    if (next !== NONE) this.#uidPrev[next] = previous
+    this.#uidNext[slot] = this.#uidPrev[slot] = NONE
+  }
+
+  /** A never-used slot, doubling the columns (and rehashing the uid chains) when they are full. */
+  #grow(): number {
+    if (this.#used === this.#capacity) {
+      const capacity = Math.max(64, this.#capacity * 2)
+      this.#times = resized(this.#times, capacity * 3)
+      this.#policy = resized(this.#policy, capacity * 2)
+      this.#hashes = resized(this.#hashes, capacity * HASH_BYTES)
+      this.#uidNext = resized(this.#uidNext, capacity)
+      this.#uidPrev = resized(this.#uidPrev, capacity)
+      this.#buckets = new Int32Array(capacity).fill(NONE)
+      this.#capacity = capacity
+      for (let slot = 0; slot < this.#used; slot++) {
+        const uid = this.#uids[slot]
+        if (uid !== undefined && this.ended(slot) === undefined) this.#link(slot, uid)
+      }
+    }
+    return this.#used++
+  }
+}
+
+/** FNV-1a over the string's UTF-16 units: a fast, well-spread 32-bit hash for in-memory indexes. */
+export function hashString(text: string): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < text.length; index++)
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193)
+  return hash >>> 0
+}
+
+function resized<T extends Float64Array | Int32Array | Uint8Array>(array: T, length: number): T {
+  const next = new (array.constructor as new (length: number) => T)(length)
+  next.set(array)
+  return next
+}
