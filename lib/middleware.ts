@@ -4,7 +4,7 @@ import { SessionError, storeUnavailable } from './errors'
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options'
 import { Session, type SessionContext } from './session'
 import type { SessionRecord } from './store'
-import { secretMatches, TokenSigner } from './token'
+import { hashMatches, TokenSigner, VerifiedTokens } from './token'
 import { MAX_COOKIE_AGE, type TokenRequest, TokenTransport } from './transport'
 
 /** The `(req, res, next)` function that Express, Connect and node:http servers call. */
@@ -25,35 +25,57 @@ export type SessionMiddleware = (
 export function sessionMiddleware(options: SessionOptions = {}): SessionMiddleware {
   const resolved = resolveOptions(options)
   const signer = new TokenSigner(resolved.secret)
+  const tokens = new VerifiedTokens(signer)
   const transport = new TokenTransport(resolved)
 
   return function sessionMiddleware(req, res, next) {
     const request = req as TokenRequest & { session?: Session }
     if (request.session instanceof Session) return next()
-    const context: SessionContext = {
-      options: resolved,
-      signer,
-      deliver: (token, cookieAge) => transport.send(req, res, token, cookieAge),
-      forget: () => transport.clear(req, res),
-    }
+    const context = new RequestContext(resolved, signer, transport, req, res)
     const token = transport.read(req)
     if (token === undefined) {
       request.session = new Session(context)
-      flushBeforeEnd(request.session, res)
       return next()
     }
-    verify(token, resolved, signer).then(
+    verify(token, resolved, tokens).then(
       ({ record, error }) => {
         const session = new Session(context, record && { record, token }, true)
         session.error = error
         request.session = session
         if (record && record.lifetime === 0 && Date.now() - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
           context.deliver(token, MAX_COOKIE_AGE)
-        flushBeforeEnd(session, res)
         next()
       },
       (error: unknown) => next(storeUnavailable(error)),
     )
+  }
+}
+
+/** One request's side of its session: where tokens go, and the hold on `res.end` once it is dirty. */
+class RequestContext implements SessionContext {
+  #holdingEnd = false
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly signer: TokenSigner,
+    readonly transport: TokenTransport,
+    readonly req: TokenRequest,
+    readonly res: ServerResponse,
+  ) {}
+
+  deliver(token: string, cookieAge: number): void {
+    this.transport.send(this.req, this.res, token, cookieAge)
+  }
+
+  forget(): void {
+    this.transport.clear(this.req, this.res)
+  }
+
+  /** A request that only reads never wraps `res.end`; the first write does. */
+  dirtied(session: Session): void {
+    if (this.#holdingEnd) return
+    this.#holdingEnd = true
+    flushBeforeEnd(session, this.res)
   }
 }
 
@@ -63,8 +85,12 @@ interface Verification {
   error?: SessionError
 }
 
-async function verify(token: string, options: ResolvedOptions, signer: TokenSigner): Promise<Verification> {
-  const parts = signer.verify(token)
+async function verify(
+  token: string,
+  options: ResolvedOptions,
+  tokens: VerifiedTokens,
+): Promise<Verification> {
+  const parts = tokens.verify(token)
   if (!parts)
     return { error: new SessionError('SESSION_ILLEGAL', 'the session token is malformed or forged') }
   const record = await options.store.get(parts.sessionId)
@@ -74,9 +100,9 @@ async function verify(token: string, options: ResolvedOptions, signer: TokenSign
     return { error: new SessionError('SESSION_REPLACED', 'the session was replaced by a newer login') }
   if (record.ended === 'expired')
     return { error: new SessionError('SESSION_EXPIRED', 'the session expired; log in again') }
-  if (secretMatches(parts.secret, record.tokenHash)) return { record }
+  if (hashMatches(parts.secretHash, record.tokenHash)) return { record }
   const now = Date.now()
-  if ((record.previousTokenExpiresAt ?? 0) > now && secretMatches(parts.secret, record.previousTokenHash))
+  if ((record.previousTokenExpiresAt ?? 0) > now && hashMatches(parts.secretHash, record.previousTokenHash))
     return { record }
   debug('token of session %s was replaced by refresh()', parts.sessionId)
   return { error: new SessionError('SESSION_REPLACED', 'the token was replaced by a newer one') }

@@ -67,6 +67,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   /** The client, once ioredis is loaded (at once when one was given). */
   readonly #client: Promise<RedisClient>
   #readyWait: Promise<void> | undefined
+  /** The store's own client once it exists, for the fast path of #script. */
+  #ownClient: RedisClient | undefined
   #closing: Promise<void> | undefined
 
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
@@ -89,7 +91,12 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
       defineScripts(redis)
       this.#client = Promise.resolve(redis)
     }
-    this.#client.catch((error: unknown) => debug('redis store: no client: %s', messageOf(error)))
+    this.#client.then(
+      (client) => {
+        if (this.#owned) this.#ownClient = client
+      },
+      (error: unknown) => debug('redis store: no client: %s', messageOf(error)),
+    )
   }
 
   /**
@@ -248,12 +255,21 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
    * its request has given up.
    */
   async #script(script: RedisScript, keys: string[], args: string[], now = Date.now()): ScriptReply {
+    const own = this.#ownClient
+    if (own?.status === 'ready') {
+      // The store's own client bounds every command itself (commandTimeout, no offline queue),
+      // so the common case needs no timer of ours.
+      try {
+        return await this.#send(own, script, keys, args, now)
+      } catch (error) {
+        debug('redis store: %s failed: %s', script.name, messageOf(error))
+        throw storeUnavailable(error)
+      }
+    }
     let abandoned = false
     const attempt = this.#readyClient().then((client) => {
       if (abandoned) throw new Error('gave up before sending')
-      const keyspace = (client.options.keyPrefix ?? '') + this.#prefix
-      const command = (client as unknown as Record<string, ScriptCommand>)[script.name]!
-      return command.call(client, [...keys, keyspace, this.#prefix, String(now), ...args])
+      return this.#send(client, script, keys, args, now)
     })
     try {
       return await withTimeout(attempt, this.#timeout, () => {
@@ -263,6 +279,12 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
       debug('redis store: %s failed: %s', script.name, messageOf(error))
       throw storeUnavailable(error)
     }
+  }
+
+  #send(client: RedisClient, script: RedisScript, keys: string[], args: string[], now: number): ScriptReply {
+    const keyspace = (client.options.keyPrefix ?? '') + this.#prefix
+    const command = (client as unknown as Record<string, ScriptCommand>)[script.name]!
+    return command.call(client, [...keys, keyspace, this.#prefix, String(now), ...args])
   }
 
   async #readyClient(): Promise<RedisClient> {

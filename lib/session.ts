@@ -24,9 +24,12 @@ export interface SessionContext {
   deliver(token: string, cookieAge: number): void
   /** Tells the client to forget its token. */
   forget(): void
+  /** Called when the session first has something to store, so the middleware holds `res.end`. */
+  dirtied(session: Session): void
 }
 
 const UNSET = Symbol('unset')
+const CLEAN: Map<string, JsonValue | typeof UNSET> = new Map()
 
 /**
  * `req.session`: the session of one request. Reads are synchronous and come from a snapshot
@@ -42,8 +45,9 @@ export class Session<T extends object = SessionValues> {
   #record: SessionRecord | undefined
   #token: string | undefined
   #presentedToken: boolean
-  #dirty = new Map<string, JsonValue | typeof UNSET>()
-  #flushing: Promise<void> = Promise.resolve()
+  /** Keys to store; the shared empty Map until the first write, so reads allocate none. */
+  #dirty = CLEAN
+  #flushing: Promise<void> | undefined
   #pendingFlushes = 0
 
   /** @internal Built by the middleware. */
@@ -124,7 +128,7 @@ export class Session<T extends object = SessionValues> {
     const record = this.#live('set')
     const stored = toStoredValue(key, value)
     record.values.set(key, stored)
-    this.#dirty.set(key, stored)
+    this.#writable().set(key, stored)
     return this
   }
 
@@ -134,7 +138,7 @@ export class Session<T extends object = SessionValues> {
     const entries = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
     for (const [key, stored] of entries) {
       record.values.set(key, stored)
-      this.#dirty.set(key, stored)
+      this.#writable().set(key, stored)
     }
     return this
   }
@@ -143,7 +147,7 @@ export class Session<T extends object = SessionValues> {
   unset(key: keyof T & string): this {
     const record = this.#live('unset')
     record.values.delete(key)
-    this.#dirty.set(key, UNSET)
+    this.#writable().set(key, UNSET)
     return this
   }
 
@@ -178,7 +182,7 @@ export class Session<T extends object = SessionValues> {
     await guard(options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
     this.#record = record
     this.#token = issued.token
-    this.#dirty.clear()
+    this.#dirty = CLEAN
     this.error = undefined
     this.#context.deliver(issued.token, this.cookieAge())
     return issued.token
@@ -218,7 +222,7 @@ export class Session<T extends object = SessionValues> {
    * Rejects with SESSION_NOT_EXIST when the session ended meanwhile (it is not recreated).
    */
   save(): Promise<void> {
-    const flush = this.#flushing.then(() => this.#flush())
+    const flush = (this.#flushing ?? Promise.resolve()).then(() => this.#flush())
     this.#pendingFlushes++
     this.#flushing = flush.then(
       () => {
@@ -273,7 +277,7 @@ export class Session<T extends object = SessionValues> {
     const record = this.#record
     if (!record) return this.#lost()
     const taken = this.#dirty
-    this.#dirty = new Map()
+    this.#dirty = CLEAN
     const set = new Map<string, JsonValue>()
     const unset: string[] = []
     for (const [key, value] of taken) {
@@ -284,10 +288,18 @@ export class Session<T extends object = SessionValues> {
     try {
       stored = await guard(this.#context.options.store.update(record.id, { set, unset }))
     } catch (error) {
-      for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#dirty.set(key, value)
+      for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#writable().set(key, value)
       throw error
     }
     if (!stored) this.#lost()
+  }
+
+  #writable(): Map<string, JsonValue | typeof UNSET> {
+    if (this.#dirty === CLEAN) {
+      this.#dirty = new Map()
+      this.#context.dirtied(this as unknown as Session)
+    }
+    return this.#dirty
   }
 
   #live(operation: string): SessionRecord {
@@ -310,7 +322,7 @@ export class Session<T extends object = SessionValues> {
   #lost(): never {
     this.#record = undefined
     this.#token = undefined
-    this.#dirty.clear()
+    this.#dirty = CLEAN
     throw new SessionError('SESSION_NOT_EXIST', 'the session ended while this request ran; log in again')
   }
 
@@ -318,7 +330,7 @@ export class Session<T extends object = SessionValues> {
     const hadSession = this.#record !== undefined || this.#presentedToken
     this.#record = undefined
     this.#token = undefined
-    this.#dirty.clear()
+    this.#dirty = CLEAN
     if (hadSession) this.#context.forget()
   }
 }
