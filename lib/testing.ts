@@ -40,6 +40,29 @@ interface TestGlobals {
 const HOUR = 3600
 
 /**
+ * A session record like the middleware creates at login (one hour idle expiry, one value), with
+ * an id from `store.createId` when it has one, and `overrides` applied: for tests of a store.
+ */
+export function sampleRecord(
+  store: Store | undefined,
+  overrides: Partial<SessionRecord> = {},
+): SessionRecord {
+  const uid = overrides.uid ?? `user-${randomId()}`
+  const now = Date.now()
+  return {
+    id: store?.createId?.(uid) ?? randomId(),
+    uid,
+    tokenHash: randomId(),
+    createdAt: now,
+    lastActiveAt: now,
+    maxAge: HOUR,
+    lifetime: 0,
+    values: new Map<string, JsonValue>([['username', 'test']]),
+    ...overrides,
+  }
+}
+
+/**
  * Declares the tests a `Store` must pass: the same inputs give the same outputs on every store,
  * so the middleware behaves the same on each. Per-user tests run when the store has `list`
  * and `deleteAll`. Expiry is tested with records whose times lie in the past, never by waiting.
@@ -55,18 +78,7 @@ export function describeStoreContract<S extends Store>(
   const newId = (uid: string) => options.createId?.(store, uid) ?? store.createId?.(uid) ?? randomId()
   const newRecord = (overrides: Partial<SessionRecord> = {}): SessionRecord => {
     const uid = overrides.uid ?? `user-${randomId()}`
-    const now = Date.now()
-    return {
-      id: newId(uid),
-      uid,
-      tokenHash: randomId(),
-      createdAt: now,
-      lastActiveAt: now,
-      maxAge: HOUR,
-      lifetime: 0,
-      values: new Map<string, JsonValue>([['username', 'test']]),
-      ...overrides,
-    }
+    return sampleRecord(undefined, { id: newId(uid), uid, ...overrides })
   }
   const valuesOf = async (id: string) => {
     const record = await store.get(id)

@@ -1,8 +1,7 @@
 import { Cluster } from 'ioredis'
 import { sessionKey, userIndexKey } from '../lib/redis-scripts'
 import { RedisStore } from '../lib/redis-store'
-import type { SessionRecord } from '../lib/store'
-import { describeStoreContract } from '../lib/testing'
+import { describeStoreContract, sampleRecord } from '../lib/testing'
 import { randomId } from '../lib/token'
 import { hasRedisServer, RedisCluster } from './support/redis-server'
 
@@ -31,19 +30,7 @@ describeCluster('RedisStore on a Redis Cluster of three masters', () => {
 
   describeStoreContract('RedisStore on a Cluster', () => new RedisStore(client, { prefix: nextPrefix() }))
 
-  function newRecord(store: RedisStore, uid = `user-${randomId()}`): SessionRecord {
-    const now = Date.now()
-    return {
-      id: store.createId(uid),
-      uid,
-      tokenHash: randomId(),
-      createdAt: now,
-      lastActiveAt: now,
-      maxAge: 3600,
-      lifetime: 0,
-      values: new Map([['username', 'test']]),
-    }
-  }
+  const newRecord = (store: RedisStore, uid = `user-${randomId()}`) => sampleRecord(store, { uid })
 
   const slotOf = async (key: string) => Number(await client.cluster('KEYSLOT', key))
 

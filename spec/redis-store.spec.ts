@@ -5,8 +5,8 @@ import { Redis } from 'ioredis'
 import { isSessionError } from '../lib/errors'
 import { sessionKey, userIndexKey } from '../lib/redis-scripts'
 import { RedisStore } from '../lib/redis-store'
-import type { SessionEvent, SessionRecord } from '../lib/store'
-import { describeStoreContract } from '../lib/testing'
+import type { SessionEvent } from '../lib/store'
+import { describeStoreContract, sampleRecord } from '../lib/testing'
 import { randomId } from '../lib/token'
 import type { JsonValue } from '../lib/values'
 import {
@@ -47,21 +47,7 @@ describeStoreContract(
   { close: (store) => store.close(), createId: () => randomId() },
 )
 
-function newRecord(store: RedisStore, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const uid = overrides.uid ?? `user-${randomId()}`
-  const now = Date.now()
-  return {
-    id: store.createId(uid),
-    uid,
-    tokenHash: randomId(),
-    createdAt: now,
-    lastActiveAt: now,
-    maxAge: HOUR,
-    lifetime: 0,
-    values: new Map<string, JsonValue>([['username', 'test']]),
-    ...overrides,
-  }
-}
+const newRecord = sampleRecord
 
 /** Whether `actual` lies within `tolerance` below `expected` (a TTL counts down while we look). */
 function near(actual: number, expected: number, tolerance = 2000): boolean {
