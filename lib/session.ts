@@ -222,7 +222,8 @@ export class Session<T extends object = SessionValues> {
    * Rejects with SESSION_NOT_EXIST when the session ended meanwhile (it is not recreated).
    */
   save(): Promise<void> {
-    const flush = (this.#flushing ?? Promise.resolve()).then(() => this.#flush())
+    const previous = this.#flushing
+    const flush = previous ? previous.then(() => this.#flush()) : this.#flush()
     this.#pendingFlushes++
     this.#flushing = flush.then(
       () => {

@@ -12,6 +12,8 @@ export type SessionValues = { [key: string]: JsonValue }
  * naming the key and the offending part otherwise: at `set`, never silently at flush time.
  */
 export function toStoredValue(key: string, value: unknown): JsonValue {
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value
+  if (typeof value === 'number' && Number.isFinite(value)) return value === 0 ? 0 : value
   const problem = findNonJson(value, new Set())
   if (problem !== undefined)
     throw new SessionError(
