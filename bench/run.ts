@@ -1,0 +1,323 @@
+/**
+ * The benchmark suite: `npm run bench` (about 11 minutes) or `npm run bench -- --quick` (about
+ * 1.5 minutes). Phases: throughput and latency of six scenario servers (`http`), Redis round
+ * trips and commands per request (`roundtrips`), memory stores at a million sessions (`memory`),
+ * and, when asked, CPU and allocation profiles of chosen scenarios (`--profile`). Raw results
+ * and a Markdown summary go to bench/results/; the exit code is 0 whatever the targets say.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { isScenario, SCENARIO_INFO, SCENARIOS, type ScenarioName } from './apps'
+import { Child, canPin, ROOT } from './children'
+import { type HttpRun, httpPhase } from './http-phase'
+import { MEMORY_LIBRARIES, type MemoryScaleResult } from './memory-scale'
+import { type ProfileSummary, profilePhase, type Share } from './profile'
+import { RedisServer } from './redis'
+import {
+  formatTargets,
+  type HttpSummary,
+  httpTable,
+  memoryTable,
+  roundTripTable,
+  summariseHttp,
+  targets,
+} from './report'
+import { type RoundTripResult, roundTripPhase } from './round-trips'
+import { buildLibrary } from './subject'
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --quick              smoke run, about 1.5 minutes (2 rounds of 2 s, 200k sessions)
+  --only LIST          phases to run, of http,roundtrips,memory (default: all three)
+  --scenarios LIST     scenarios of the http phase (default: ${SCENARIOS.join(',')})
+  --rounds N           rounds of the http phase (default 10, quick 2)
+  --seconds S          seconds of load per scenario and endpoint in a round (default 4, quick 2)
+  --warmup S           seconds of warm-up per scenario and endpoint (default 3, quick 1)
+  --connections N      concurrent connections, one session each (default 64)
+  --requests N         sequential requests per endpoint for round-trip counting (default 1000, quick 200)
+  --sessions N         sessions of the memory-scale phase (default 1000000, quick 200000)
+  --profile LIST       also CPU-profile these scenarios (e.g. ours-memory,ours-redis); alone it
+                       runs only the profiles unless --only is given
+  --profile-seconds S  seconds of load per profiled endpoint (default 10)
+  --max-foreign C      repeat a load run during which other processes kept more than C cores
+                       busy (default 0.25)
+  --retries N          repeat such a run at most N times, then keep it (default 3, quick 1), and
+                       spend at most 120 s (quick 20 s) on repetitions in all
+  --source             run lib/ from source through tsx instead of bundled as the package build
+                       does (tsx adds a __name() call per function expression: slower)
+  --lib DIR            measure another copy of lib/ (bundled the same way), to compare a change
+  --no-pin             do not pin servers to CPU 1 and load generator and Redis to CPU 0
+  --help`
+
+const PHASES = ['http', 'roundtrips', 'memory'] as const
+type Phase = (typeof PHASES)[number]
+
+interface Config {
+  mode: 'quick' | 'full'
+  phases: Phase[]
+  scenarios: ScenarioName[]
+  rounds: number
+  seconds: number
+  warmupSeconds: number
+  connections: number
+  requests: number
+  sessions: number
+  profile: ScenarioName[]
+  profileSeconds: number
+  maxForeignCores: number
+  retries: number
+  retryBudgetSeconds: number
+  pin: boolean
+  library: 'bundle' | 'source'
+  /** The lib/ directory measured, when not the repository's own. */
+  lib: string | undefined
+}
+
+function configure(): Config | undefined {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      scenarios: { type: 'string' },
+      rounds: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      requests: { type: 'string' },
+      sessions: { type: 'string' },
+      profile: { type: 'string' },
+      'profile-seconds': { type: 'string' },
+      'max-foreign': { type: 'string' },
+      retries: { type: 'string' },
+      source: { type: 'boolean', default: false },
+      lib: { type: 'string' },
+      'no-pin': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) return undefined
+  const quick = values.quick
+  const number = (value: string | undefined, fallback: number, name: string) => {
+    if (value === undefined) return fallback
+    const parsed = Number(value)
+    if (!(Number.isFinite(parsed) && parsed > 0)) throw new TypeError(`--${name} must be a positive number`)
+    return parsed
+  }
+  const list = <T extends string>(
+    value: string | undefined,
+    valid: (item: string) => item is T,
+    name: string,
+  ) =>
+    (value ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((item) => {
+        if (!valid(item)) throw new TypeError(`--${name}: unknown ${item}`)
+        return item
+      })
+  const isPhase = (item: string): item is Phase => (PHASES as readonly string[]).includes(item)
+  const profile = list(values.profile, isScenario, 'profile')
+  const only = list(values.only, isPhase, 'only')
+  return {
+    mode: quick ? 'quick' : 'full',
+    phases: only.length > 0 ? only : profile.length > 0 ? [] : [...PHASES],
+    scenarios: values.scenarios ? list(values.scenarios, isScenario, 'scenarios') : [...SCENARIOS],
+    rounds: number(values.rounds, quick ? 2 : 10, 'rounds'),
+    seconds: number(values.seconds, quick ? 2 : 4, 'seconds'),
+    warmupSeconds: number(values.warmup, quick ? 1 : 3, 'warmup'),
+    connections: number(values.connections, 64, 'connections'),
+    requests: number(values.requests, quick ? 200 : 1000, 'requests'),
+    sessions: number(values.sessions, quick ? 200_000 : 1_000_000, 'sessions'),
+    profile,
+    profileSeconds: number(values['profile-seconds'], 10, 'profile-seconds'),
+    maxForeignCores: number(values['max-foreign'], 0.25, 'max-foreign'),
+    retries: values.retries === '0' ? 0 : number(values.retries, quick ? 1 : 3, 'retries'),
+    retryBudgetSeconds: quick ? 20 : 120,
+    pin: !values['no-pin'] && canPin(),
+    library: values.source ? 'source' : 'bundle',
+    lib: values.lib,
+  }
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+    } catch {
+      return 'unknown'
+    }
+  }
+  let redis = 'not found'
+  try {
+    redis = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim()
+  } catch {}
+  return {
+    nproc: availableParallelism(),
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    redis,
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedInLib: git('status', '--porcelain', '--', 'lib') !== '',
+  }
+}
+
+async function memoryPhase(sessions: number, log: (line: string) => void): Promise<MemoryScaleResult[]> {
+  const results: MemoryScaleResult[] = []
+  for (const library of MEMORY_LIBRARIES) {
+    const child = new Child(
+      'memory-scale.ts',
+      [library, String(sessions), String(Math.round(sessions / 10))],
+      {
+        nodeFlags: ['--expose-gc', '--max-old-space-size=4096'],
+      },
+    )
+    const result = (await child.next('done')).result as MemoryScaleResult
+    await child.stop()
+    results.push(result)
+    log(
+      `${library.padEnd(16)} ${result.bytesPerSession.toFixed(0)} bytes/session ` +
+        `(heap ${result.heapBytesPerSession.toFixed(0)}, array buffers ${result.arrayBufferBytesPerSession.toFixed(0)}), ` +
+        `reads ${result.reads.maxPauseMs.toFixed(1)} ms, ` +
+        `eviction ${'maxPauseMs' in result.eviction ? `${result.eviction.maxPauseMs.toFixed(1)} ms` : 'none'}, ` +
+        `sweep ${'maxPauseMs' in result.sweep ? `${result.sweep.maxPauseMs.toFixed(1)} ms` : 'none'}`,
+    )
+  }
+  return results
+}
+
+function shares(list: Share[]): string {
+  return list
+    .map(
+      (share) =>
+        `- ${share.percent.toFixed(1)}%  ${share.microsecondsPerRequest.toFixed(2)} µs  ${share.name}`,
+    )
+    .join('\n')
+}
+
+async function main(): Promise<void> {
+  const config = configure()
+  if (!config) return void console.log(HELP)
+  const started = Date.now()
+  const log = (line: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+  const info = machine()
+  const serverCpus = config.pin ? '1' : undefined
+  const loadCpus = config.pin ? '0' : undefined
+  log(
+    `${config.mode} run on ${info.nproc} x ${info.cpu}, node ${info.node}; ` +
+      (config.pin ? 'servers on CPU 1, load generator and Redis on CPU 0' : 'not pinned'),
+  )
+  const usesRedis =
+    config.phases.includes('roundtrips') ||
+    [...config.scenarios, ...config.profile].some((name) => SCENARIO_INFO[name].store === 'redis')
+  const redis = usesRedis ? await RedisServer.start(loadCpus) : undefined
+  const resultsDir = join(ROOT, 'bench', 'results')
+  mkdirSync(resultsDir, { recursive: true })
+  if (config.library === 'bundle') {
+    const build = join(resultsDir, config.lib ? 'build-other' : 'build')
+    process.env.BENCH_LIBRARY = await buildLibrary(build, config.lib)
+    log(`library: ${config.lib ?? 'lib/'} bundled like the package build, ${process.env.BENCH_LIBRARY}`)
+  } else {
+    if (config.lib) throw new TypeError('--lib needs the bundled library; leave out --source')
+    delete process.env.BENCH_LIBRARY
+    log('library: lib/ from source through tsx')
+  }
+
+  let runs: HttpRun[] = []
+  let http: HttpSummary[] = []
+  let roundTrips: RoundTripResult[] = []
+  let memory: MemoryScaleResult[] = []
+  let profiles: ProfileSummary[] = []
+  try {
+    if (config.phases.includes('http')) {
+      log(
+        `http: ${config.scenarios.length} scenarios x 2 endpoints x ${config.rounds} rounds of ${config.seconds} s, ` +
+          `${config.connections} connections`,
+      )
+      runs = await httpPhase(
+        { ...config, redisUrl: redis?.url, redisPid: redis?.pid, serverCpus, loadCpus },
+        log,
+      )
+      http = summariseHttp(runs)
+    }
+    if (config.phases.includes('roundtrips') && redis) {
+      log(`round trips: ${config.requests} sequential requests per endpoint`)
+      const redisScenarios = SCENARIOS.filter((name) => SCENARIO_INFO[name].store === 'redis')
+      roundTrips = await roundTripPhase(redisScenarios, redis, config.requests, log)
+    }
+    if (config.phases.includes('memory')) {
+      log(`memory: ${config.sessions.toLocaleString('en')} sessions per store`)
+      memory = await memoryPhase(config.sessions, log)
+    }
+    if (config.profile.length > 0) {
+      const directory = join(resultsDir, 'profiles')
+      mkdirSync(directory, { recursive: true })
+      profiles = await profilePhase(
+        {
+          scenarios: config.profile,
+          seconds: config.profileSeconds,
+          connections: config.connections,
+          redisUrl: redis?.url,
+          serverCpus,
+          loadCpus,
+          directory,
+        },
+        log,
+      )
+    }
+  } finally {
+    await redis?.stop()
+  }
+
+  const lines = targets(http, roundTrips, memory)
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const base = join(resultsDir, `bench-${config.mode}-${stamp}`)
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ machine: info, config, runs, http, roundTrips, memory, profiles, targets: lines }, null, 2)}\n`,
+  )
+  const sections = [
+    `# cosgo-session bench, ${config.mode} run, ${new Date().toISOString()}`,
+    `${info.nproc} x ${info.cpu}, ${info.memoryGiB} GiB, node ${info.node}, ${info.redis.split(' sha=')[0]}, ` +
+      `commit ${info.commit}${info.uncommittedInLib ? ' + uncommitted lib/ changes' : ''}, ` +
+      `${config.lib ?? 'lib/'} ${config.library === 'bundle' ? 'bundled like the package build' : 'from source via tsx'}, ` +
+      `${config.connections} connections, ${config.rounds} rounds of ${config.seconds} s`,
+  ]
+  if (http.length > 0) sections.push('## Throughput and latency', httpTable(http))
+  if (roundTrips.length > 0) sections.push('## Redis round trips and commands', roundTripTable(roundTrips))
+  if (memory.length > 0) sections.push('## Memory stores at scale', memoryTable(memory))
+  for (const profile of profiles)
+    sections.push(
+      `## Profile: ${profile.scenario} ${profile.endpoint}`,
+      `${profile.load.requestsPerSecond.toFixed(0)} req/s under the profiler, ` +
+        `${profile.microsecondsPerRequest.toFixed(0)} CPU µs per request; ${profile.file}`,
+      'Self time (% of busy samples, µs per request):',
+      shares(profile.topSelf),
+      'By area:',
+      shares(profile.areas),
+      'Our functions, inclusive (callees counted):',
+      shares(profile.libInclusive),
+      ...(profile.allocations
+        ? [
+            `Allocations: ${profile.allocations.bytesPerRequest.toFixed(0)} bytes per request (sampled); by function:`,
+            profile.allocations.top
+              .map((entry) => `- ${entry.bytesPerRequest.toFixed(0)} B  ${entry.name}`)
+              .join('\n'),
+          ]
+        : []),
+    )
+  sections.push('## Targets', `\`\`\`\n${formatTargets(lines)}\n\`\`\``)
+  writeFileSync(`${base}.md`, `${sections.join('\n\n')}\n`)
+  console.log(`\n${sections.slice(2).join('\n\n')}\n`)
+  log(`results: ${base}.json and .md`)
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
