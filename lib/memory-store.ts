@@ -236,6 +236,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     shard.delete(id)
     this.#size--
     const uid = this.#slab.release(slot)
-    if (event && uid !== undefined) this.emit(event, { id, uid })
+    // A mass expiry would otherwise build a payload per session for no listener: garbage the GC pays for.
+    if (event && uid !== undefined && this.listenerCount(event) > 0) this.emit(event, { id, uid })
   }
 }
