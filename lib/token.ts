@@ -71,16 +71,16 @@ export interface VerifiedToken extends TokenParts {
 }
 
 /**
- * Verifies tokens and remembers the last few thousand that checked out, so a session's every
- * request costs a Map lookup instead of an HMAC and a SHA-256. Only signed tokens are kept,
- * which forged ones cannot fill, and the keys never change while the middleware runs.
+ * Verifies tokens and remembers up to `capacity` that checked out (about 300 bytes each), so the
+ * requests of active sessions cost a Map lookup instead of an HMAC and a SHA-256. Only signed
+ * tokens are kept, which forged ones cannot fill, and the keys never change while it runs.
  */
 export class VerifiedTokens {
   readonly #signer: TokenSigner
   readonly #capacity: number
   readonly #verified = new Map<string, VerifiedToken>()
 
-  constructor(signer: TokenSigner, capacity = 10_000) {
+  constructor(signer: TokenSigner, capacity = 1024) {
     this.#signer = signer
     this.#capacity = capacity
   }

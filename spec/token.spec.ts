@@ -1,4 +1,12 @@
-import { hashSecret, MAX_TOKEN_LENGTH, randomId, secretMatches, TokenSigner } from '../lib/token'
+import {
+  hashMatches,
+  hashSecret,
+  MAX_TOKEN_LENGTH,
+  randomId,
+  secretMatches,
+  TokenSigner,
+  VerifiedTokens,
+} from '../lib/token'
 
 const key = 'test-secret-that-is-long-enough-0123456789'
 
@@ -77,5 +85,27 @@ describe('secretMatches()', () => {
     expect(secretMatches('secret-part', hashSecret('other'))).toBe(false)
     expect(secretMatches('secret-part', undefined)).toBe(false)
     expect(secretMatches('secret-part', 'short')).toBe(false)
+  })
+})
+
+describe('VerifiedTokens', () => {
+  const signer = new TokenSigner([key])
+
+  it('remembers a verified token, so its next check needs no HMAC', () => {
+    const tokens = new VerifiedTokens(signer, 4)
+    const { token, tokenHash } = signer.issue(randomId())
+    const first = tokens.verify(token)
+    expect(tokens.verify(token)).toBe(first)
+    expect(hashMatches(first!.secretHash, tokenHash)).toBe(true)
+  })
+
+  it('stays within its capacity and never keeps a forged token', () => {
+    const tokens = new VerifiedTokens(signer, 4)
+    const { token } = signer.issue(randomId())
+    const first = tokens.verify(token)
+    for (let index = 0; index < 4; index++) tokens.verify(signer.issue(randomId()).token)
+    expect(tokens.verify(token)).not.toBe(first)
+    const forged = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A')
+    expect(tokens.verify(forged)).toBeUndefined()
   })
 })
