@@ -194,7 +194,7 @@ export interface RedisUnderTest {
 }
 
 /**
- * The server under test: `REDIS_URL` when set (its other keys untouched, no FLUSHALL), else a
+ * The server under test: `REDIS_URL` when set (its other keys untouched: it is never wiped), else a
  * `redis-server` started for this file.
  */
 export async function useRedis(): Promise<RedisUnderTest> {
