@@ -109,11 +109,3 @@ export function hashMatches(secretHash: Buffer, storedHash: string | undefined):
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url')
 }
-
-/** Compares a presented secret with a stored hash in constant time. */
-export function secretMatches(secret: string, storedHash: string | undefined): boolean {
-  if (storedHash === undefined) return false
-  const presented = Buffer.from(hashSecret(secret))
-  const stored = Buffer.from(storedHash)
-  return presented.length === stored.length && timingSafeEqual(presented, stored)
-}
