@@ -25,6 +25,7 @@ export type { SessionCookieOptions, SessionOptions } from './options'
 export { type RedisClient, RedisStore, type RedisStoreOptions } from './redis-store'
 export { Session, type SessionInfo } from './session'
 export {
+  type Awaitable,
   type CreateOptions,
   isUserSessionStore,
   type SessionChange,

@@ -3,8 +3,8 @@ import { debug } from './debug'
 import { SessionError, storeUnavailable } from './errors'
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options'
 import { Session, type SessionContext } from './session'
-import type { SessionRecord } from './store'
-import { hashMatches, TokenSigner, VerifiedTokens } from './token'
+import { type Awaitable, isPromise, type SessionRecord } from './store'
+import { hashMatches, TokenSigner, type VerifiedToken, VerifiedTokens } from './token'
 import { MAX_COOKIE_AGE, type TokenRequest, TokenTransport } from './transport'
 
 /** The `(req, res, next)` function that Express, Connect and node:http servers call. */
@@ -37,17 +37,32 @@ export function sessionMiddleware(options: SessionOptions = {}): SessionMiddlewa
       request.session = new Session(context)
       return next()
     }
-    verify(token, resolved, tokens).then(
-      ({ record, error }) => {
-        const session = new Session(context, record && { record, token }, true)
-        session.error = error
-        request.session = session
-        if (record && record.lifetime === 0 && Date.now() - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
+    const parts = tokens.verify(token)
+    if (!parts) {
+      request.session = refused(
+        context,
+        new SessionError('SESSION_ILLEGAL', 'the session token is malformed or forged'),
+      )
+      return next()
+    }
+    const admit = (record: SessionRecord | undefined) => {
+      const error = refusal(record, parts)
+      if (error || !record) request.session = refused(context, error)
+      else {
+        request.session = new Session(context, { record, token }, true)
+        if (record.lifetime === 0 && Date.now() - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
           context.deliver(token, MAX_COOKIE_AGE)
-        next()
-      },
-      (error: unknown) => next(storeUnavailable(error)),
-    )
+      }
+      next()
+    }
+    let answer: Awaitable<SessionRecord | undefined>
+    try {
+      answer = resolved.store.get(parts.sessionId)
+    } catch (error) {
+      return next(storeUnavailable(error))
+    }
+    if (isPromise(answer)) answer.then(admit, (error: unknown) => next(storeUnavailable(error)))
+    else admit(answer)
   }
 }
 
@@ -79,33 +94,28 @@ class RequestContext implements SessionContext {
   }
 }
 
-/** The outcome of checking a presented token: the live record, or why it was refused. */
-interface Verification {
-  record?: SessionRecord
-  error?: SessionError
+/** A session for a request whose token was refused, with the reason. */
+function refused(context: RequestContext, error: SessionError | undefined): Session {
+  const session = new Session(context, undefined, true)
+  session.error = error
+  return session
 }
 
-async function verify(
-  token: string,
-  options: ResolvedOptions,
-  tokens: VerifiedTokens,
-): Promise<Verification> {
-  const parts = tokens.verify(token)
-  if (!parts)
-    return { error: new SessionError('SESSION_ILLEGAL', 'the session token is malformed or forged') }
-  const record = await options.store.get(parts.sessionId)
-  if (!record)
-    return { error: new SessionError('SESSION_NOT_EXIST', 'the session does not exist; log in again') }
+/** Why the record a verified token names does not admit it, or `undefined` when it does. */
+function refusal(record: SessionRecord | undefined, parts: VerifiedToken): SessionError | undefined {
+  if (!record) return new SessionError('SESSION_NOT_EXIST', 'the session does not exist; log in again')
   if (record.ended === 'replaced')
-    return { error: new SessionError('SESSION_REPLACED', 'the session was replaced by a newer login') }
+    return new SessionError('SESSION_REPLACED', 'the session was replaced by a newer login')
   if (record.ended === 'expired')
-    return { error: new SessionError('SESSION_EXPIRED', 'the session expired; log in again') }
-  if (hashMatches(parts.secretHash, record.tokenHash)) return { record }
-  const now = Date.now()
-  if ((record.previousTokenExpiresAt ?? 0) > now && hashMatches(parts.secretHash, record.previousTokenHash))
-    return { record }
+    return new SessionError('SESSION_EXPIRED', 'the session expired; log in again')
+  if (hashMatches(parts.secretHash, record.tokenHash)) return undefined
+  if (
+    (record.previousTokenExpiresAt ?? 0) > Date.now() &&
+    hashMatches(parts.secretHash, record.previousTokenHash)
+  )
+    return undefined
   debug('token of session %s was replaced by refresh()', parts.sessionId)
-  return { error: new SessionError('SESSION_REPLACED', 'the token was replaced by a newer one') }
+  return new SessionError('SESSION_REPLACED', 'the token was replaced by a newer one')
 }
 
 /**
@@ -119,8 +129,10 @@ function flushBeforeEnd(session: Session, res: ServerResponse): void {
   res.end = function endAfterFlush(this: ServerResponse, ...args: unknown[]) {
     if (ending) return this
     if (!session.dirty) return end.apply(this, args as Parameters<typeof end>)
+    const committing = session.commit()
+    if (committing === undefined) return end.apply(this, args as Parameters<typeof end>)
     ending = true
-    session.save().then(
+    committing.then(
       () => end.apply(this, args as Parameters<typeof end>),
       (error: unknown) => {
         const failure = error instanceof SessionError ? error : storeUnavailable(error)

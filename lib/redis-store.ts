@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Cluster, Redis } from 'ioredis'
 import { debug } from './debug'
-import { storeUnavailable } from './errors'
+import { type SessionError, storeUnavailable } from './errors'
 import { deadlineOf } from './expiry'
 import {
   META,
@@ -151,47 +151,42 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     this.emit('created', { id: record.id, uid: record.uid })
   }
 
-  async get(id: string): Promise<SessionRecord | undefined> {
+  get(id: string): Promise<SessionRecord | undefined> {
     const now = Date.now()
-    const reply = (await this.#script(SCRIPTS.get, [sessionKey(this.#prefix, id)], [id], now)) as
-      | [state: 'live' | 'ended' | 'expired', fields: string[]]
-      | null
-    if (reply === null) return undefined
-    const [state, fields] = reply
-    const record = toRecord(id, fields)
-    if (state === 'live') record.lastActiveAt = now
-    if (state === 'expired') {
-      record.ended = 'expired'
-      this.emit('expired', { id, uid: record.uid })
-    }
-    return record
+    return this.#script(SCRIPTS.get, [sessionKey(this.#prefix, id)], [id], now).then((reply) => {
+      if (reply === null) return undefined
+      const [state, fields] = reply as [state: 'live' | 'ended' | 'expired', fields: string[]]
+      const record = toRecord(id, fields)
+      if (state === 'live') record.lastActiveAt = now
+      if (state === 'expired') {
+        record.ended = 'expired'
+        this.emit('expired', { id, uid: record.uid })
+      }
+      return record
+    })
   }
 
-  async update(id: string, change: SessionChange): Promise<boolean> {
-    const unset = (change.unset ?? []).map((key) => VALUE_FIELD + key)
-    const set: string[] = []
-    for (const [key, value] of change.set ?? []) set.push(VALUE_FIELD + key, JSON.stringify(value))
+  update(id: string, change: SessionChange): Promise<boolean> {
     const token = change.token
-    const reply = (await this.#script(
-      SCRIPTS.update,
-      [sessionKey(this.#prefix, id)],
-      [
-        id,
-        token ? '1' : '0',
-        token?.tokenHash ?? '',
-        token?.previousTokenHash ?? '',
-        String(token?.previousTokenExpiresAt ?? 0),
-        String(unset.length),
-        ...unset,
-        ...set,
-      ],
-    )) as [state: 'live' | 'expired', uid: string] | null
-    if (reply === null) return false
-    if (reply[0] === 'expired') {
-      this.emit('expired', { id, uid: reply[1] })
-      return false
-    }
-    return true
+    const args = [
+      id,
+      token ? '1' : '0',
+      token?.tokenHash ?? '',
+      token?.previousTokenHash ?? '',
+      String(token?.previousTokenExpiresAt ?? 0),
+      String(change.unset?.length ?? 0),
+    ]
+    for (const key of change.unset ?? []) args.push(VALUE_FIELD + key)
+    for (const [key, value] of change.set ?? []) args.push(VALUE_FIELD + key, JSON.stringify(value))
+    return this.#script(SCRIPTS.update, [sessionKey(this.#prefix, id)], args).then((reply) => {
+      if (reply === null) return false
+      const [state, uid] = reply as [state: 'live' | 'expired', uid: string]
+      if (state === 'expired') {
+        this.emit('expired', { id, uid })
+        return false
+      }
+      return true
+    })
   }
 
   async delete(id: string): Promise<void> {
@@ -254,18 +249,23 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
    * unless the client is connected, so no call sits in ioredis' offline queue to run long after
    * its request has given up.
    */
-  async #script(script: RedisScript, keys: string[], args: string[], now = Date.now()): ScriptReply {
+  #script(script: RedisScript, keys: string[], args: string[], now = Date.now()): ScriptReply {
     const own = this.#ownClient
-    if (own?.status === 'ready') {
-      // The store's own client bounds every command itself (commandTimeout, no offline queue),
-      // so the common case needs no timer of ours.
-      try {
-        return await this.#send(own, script, keys, args, now)
-      } catch (error) {
-        debug('redis store: %s failed: %s', script.name, messageOf(error))
-        throw storeUnavailable(error)
-      }
+    if (own?.status !== 'ready') return this.#scriptWhenReady(script, keys, args, now)
+    // The store's own client bounds every command itself (commandTimeout, no offline queue),
+    // so the common case needs no timer of ours.
+    const failed = (error: unknown): never => {
+      throw unavailable(script, error)
     }
+    try {
+      return this.#send(own, script, keys, args, now).then(undefined, failed)
+    } catch (error) {
+      return Promise.reject(unavailable(script, error))
+    }
+  }
+
+  /** `#script` on a client given to the store, or its own while not connected: bounded by a timer. */
+  async #scriptWhenReady(script: RedisScript, keys: string[], args: string[], now: number): ScriptReply {
     let abandoned = false
     const attempt = this.#readyClient().then((client) => {
       if (abandoned) throw new Error('gave up before sending')
@@ -276,8 +276,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
         abandoned = true
       })
     } catch (error) {
-      debug('redis store: %s failed: %s', script.name, messageOf(error))
-      throw storeUnavailable(error)
+      throw unavailable(script, error)
     }
   }
 
@@ -354,31 +353,61 @@ function defineScripts(client: RedisClient): void {
 }
 
 function toRecord(id: string, fields: string[]): SessionRecord {
-  const meta = new Map<string, string>()
-  const values = new Map<string, JsonValue>()
+  const record: SessionRecord = {
+    id,
+    uid: '',
+    tokenHash: '',
+    createdAt: Number.NaN,
+    lastActiveAt: Number.NaN,
+    maxAge: Number.NaN,
+    lifetime: Number.NaN,
+    values: new Map<string, JsonValue>(),
+  }
+  let previousTokenExpiresAt = Number.NaN
   for (let index = 0; index + 1 < fields.length; index += 2) {
     const field = fields[index]!
     const value = fields[index + 1]!
-    if (field.startsWith(VALUE_FIELD)) values.set(field.slice(VALUE_FIELD.length), JSON.parse(value))
-    else meta.set(field, value)
+    if (field.startsWith(VALUE_FIELD)) {
+      record.values.set(field.slice(VALUE_FIELD.length), JSON.parse(value))
+      continue
+    }
+    switch (field) {
+      case META.uid:
+        record.uid = value
+        break
+      case META.tokenHash:
+        record.tokenHash = value
+        break
+      case META.createdAt:
+        record.createdAt = Number(value)
+        break
+      case META.lastActiveAt:
+        record.lastActiveAt = Number(value)
+        break
+      case META.maxAge:
+        record.maxAge = Number(value)
+        break
+      case META.lifetime:
+        record.lifetime = Number(value)
+        break
+      case META.previousTokenHash:
+        record.previousTokenHash = value
+        break
+      case META.previousTokenExpiresAt:
+        previousTokenExpiresAt = Number(value)
+        break
+      case META.ended:
+        if (value === 'replaced') record.ended = 'replaced'
+    }
   }
-  const record: SessionRecord = {
-    id,
-    uid: meta.get(META.uid) ?? '',
-    tokenHash: meta.get(META.tokenHash) ?? '',
-    createdAt: Number(meta.get(META.createdAt)),
-    lastActiveAt: Number(meta.get(META.lastActiveAt)),
-    maxAge: Number(meta.get(META.maxAge)),
-    lifetime: Number(meta.get(META.lifetime)),
-    values,
-  }
-  const previousTokenHash = meta.get(META.previousTokenHash)
-  if (previousTokenHash !== undefined) {
-    record.previousTokenHash = previousTokenHash
-    record.previousTokenExpiresAt = Number(meta.get(META.previousTokenExpiresAt))
-  }
-  if (meta.get(META.ended) === 'replaced') record.ended = 'replaced'
+  if (record.previousTokenHash !== undefined) record.previousTokenExpiresAt = previousTokenExpiresAt
   return record
+}
+
+/** A failed store call, logged for NODE_DEBUG and reported as STORE_UNAVAILABLE. */
+function unavailable(script: RedisScript, error: unknown): SessionError {
+  debug('redis store: %s failed: %s', script.name, messageOf(error))
+  return storeUnavailable(error)
 }
 
 function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpiry = noop): Promise<T> {

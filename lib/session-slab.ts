@@ -118,7 +118,18 @@ export class SessionSlab {
 
   /** A fresh copy of the values, for one request to read and change. */
   values(slot: number): Map<string, JsonValue> {
-    return new Map(Object.entries(JSON.parse(this.#values[slot]!) as Record<string, JsonValue>))
+    const plain = this.plainValues(slot)
+    const values = new Map<string, JsonValue>()
+    for (const key in plain) if (Object.hasOwn(plain, key)) values.set(key, plain[key]!)
+    return values
+  }
+
+  /**
+   * A fresh copy of the values as parsed JSON, for the store to change and serialise again. Its
+   * keys are own data properties (`__proto__` included); set them with `setValue`.
+   */
+  plainValues(slot: number): Record<string, JsonValue> {
+    return JSON.parse(this.#values[slot]!) as Record<string, JsonValue>
   }
 
   setValues(slot: number, values: string): void {
@@ -231,6 +242,13 @@ export class SessionSlab {
     }
     return this.#used++
   }
+}
+
+/** Sets `key` as an own property, so that a `__proto__` key is a value and never a prototype. */
+export function setValue(values: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  if (key === '__proto__')
+    Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true })
+  else values[key] = value
 }
 
 /** FNV-1a over the string's UTF-16 units: a fast, well-spread 32-bit hash for in-memory indexes. */

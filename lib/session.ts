@@ -1,6 +1,12 @@
 import { SessionError, storeUnavailable } from './errors'
 import type { ResolvedOptions } from './options'
-import { isUserSessionStore, type SessionRecord, type UserSessionStore } from './store'
+import {
+  type Awaitable,
+  isPromise,
+  isUserSessionStore,
+  type SessionRecord,
+  type UserSessionStore,
+} from './store'
 import { randomId, type TokenSigner } from './token'
 import { MAX_COOKIE_AGE } from './transport'
 import { type JsonValue, type SessionValues, toStoredValue } from './values'
@@ -47,8 +53,8 @@ export class Session<T extends object = SessionValues> {
   #presentedToken: boolean
   /** Keys to store; the shared empty Map until the first write, so reads allocate none. */
   #dirty = CLEAN
+  /** The last flush in flight, which the next one queues behind; `undefined` once all settled. */
   #flushing: Promise<void> | undefined
-  #pendingFlushes = 0
 
   /** @internal Built by the middleware. */
   constructor(
@@ -153,7 +159,7 @@ export class Session<T extends object = SessionValues> {
 
   /** Whether this request changed something that is not stored yet. */
   get dirty(): boolean {
-    return this.#dirty.size > 0 || this.#pendingFlushes > 0
+    return this.#dirty.size > 0 || this.#flushing !== undefined
   }
 
   /**
@@ -179,7 +185,7 @@ export class Session<T extends object = SessionValues> {
       lifetime: options.lifetime,
       values: initial,
     }
-    await guard(options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
+    await guard(() => options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
     this.#record = record
     this.#token = issued.token
     this.#dirty = CLEAN
@@ -203,7 +209,7 @@ export class Session<T extends object = SessionValues> {
         ? { previousTokenHash: record.tokenHash, previousTokenExpiresAt: Date.now() + grace * 1000 }
         : {}),
     }
-    if (!(await guard(options.store.update(record.id, { token })))) this.#lost()
+    if (!(await guard(() => options.store.update(record.id, { token })))) this.#lost()
     record.tokenHash = issued.tokenHash
     this.#token = issued.token
     this.#context.deliver(issued.token, this.cookieAge())
@@ -213,7 +219,7 @@ export class Session<T extends object = SessionValues> {
   /** Logs out (seed `Delete`): deletes the session from the store and clears the cookie. */
   async destroy(): Promise<void> {
     const record = this.#record
-    if (record) await guard(this.#context.options.store.delete(record.id))
+    if (record) await guard(() => this.#context.options.store.delete(record.id))
     this.#end()
   }
 
@@ -223,23 +229,27 @@ export class Session<T extends object = SessionValues> {
    */
   save(): Promise<void> {
     const previous = this.#flushing
-    const flush = previous ? previous.then(() => this.#flush()) : this.#flush()
-    this.#pendingFlushes++
-    this.#flushing = flush.then(
-      () => {
-        this.#pendingFlushes--
-      },
-      () => {
-        this.#pendingFlushes--
-      },
-    )
-    return flush
+    return this.#track(previous ? previous.then(() => this.#flush()) : settled(() => this.#flush()))
+  }
+
+  /**
+   * @internal What the middleware calls when the response ends: like `save()`, but answers
+   * `undefined` when the store took the change synchronously, so the response need not wait a turn.
+   */
+  commit(): Promise<void> | undefined {
+    if (this.#flushing) return this.save()
+    try {
+      const flushing = this.#flush()
+      return flushing && this.#track(flushing)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** This user's live sessions, oldest first, without tokens. */
   async sessions(): Promise<SessionInfo[]> {
     const record = this.#live('sessions')
-    const summaries = await guard(this.#userStore().list(record.uid))
+    const summaries = await guard(() => this.#userStore().list(record.uid))
     return summaries.map((summary) => ({
       id: summary.id,
       createdAt: new Date(summary.createdAt),
@@ -253,16 +263,16 @@ export class Session<T extends object = SessionValues> {
   async revoke(id: string): Promise<void> {
     const record = this.#live('revoke')
     if (id === record.id) return this.destroy()
-    const summaries = await guard(this.#userStore().list(record.uid))
+    const summaries = await guard(() => this.#userStore().list(record.uid))
     if (!summaries.some((summary) => summary.id === id))
       throw new SessionError('SESSION_UNKNOWN', 'no session of this user has that id')
-    await guard(this.#context.options.store.delete(id))
+    await guard(() => this.#context.options.store.delete(id))
   }
 
   /** Logs out everywhere: every session of this user, this one included. */
   async destroyAll(): Promise<void> {
     const record = this.#live('destroyAll')
-    await guard(this.#userStore().deleteAll(record.uid))
+    await guard(() => this.#userStore().deleteAll(record.uid))
     this.#end()
   }
 
@@ -273,7 +283,8 @@ export class Session<T extends object = SessionValues> {
     return Math.ceil((record.createdAt + record.lifetime * 1000 - Date.now()) / 1000)
   }
 
-  async #flush(): Promise<void> {
+  /** Sends the dirty keys in one `update`; answers `undefined` when the store answered synchronously. */
+  #flush(): Promise<void> | undefined {
     if (this.#dirty.size === 0) return
     const record = this.#record
     if (!record) return this.#lost()
@@ -285,14 +296,34 @@ export class Session<T extends object = SessionValues> {
       if (value === UNSET) unset.push(key)
       else set.set(key, value)
     }
-    let stored: boolean
-    try {
-      stored = await guard(this.#context.options.store.update(record.id, { set, unset }))
-    } catch (error) {
+    const failed = (error: unknown): never => {
       for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#writable().set(key, value)
-      throw error
+      throw storeUnavailable(error)
     }
-    if (!stored) this.#lost()
+    let stored: Awaitable<boolean>
+    try {
+      stored = this.#context.options.store.update(record.id, { set, unset })
+    } catch (error) {
+      return failed(error)
+    }
+    if (!isPromise(stored)) return stored ? undefined : this.#lost()
+    return stored.then((done) => {
+      if (!done) this.#lost()
+    }, failed)
+  }
+
+  /** Keeps a flush as the one in flight until it settles: `dirty` stays true, later saves queue behind it. */
+  #track(flush: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = flush.then(
+      () => this.#settleFlush(tracked),
+      () => this.#settleFlush(tracked),
+    )
+    this.#flushing = tracked
+    return flush
+  }
+
+  #settleFlush(flush: Promise<void>): void {
+    if (this.#flushing === flush) this.#flushing = undefined
   }
 
   #writable(): Map<string, JsonValue | typeof UNSET> {
@@ -336,12 +367,21 @@ export class Session<T extends object = SessionValues> {
   }
 }
 
-/** Store calls reject only when the backend failed: report that as STORE_UNAVAILABLE. */
-async function guard<T>(operation: Promise<T>): Promise<T> {
+/** Store calls fail only when the backend failed: report that as STORE_UNAVAILABLE, thrown or rejected. */
+async function guard<T>(operation: () => Awaitable<T>): Promise<T> {
   try {
-    return await operation
+    return await operation()
   } catch (error) {
     throw storeUnavailable(error)
+  }
+}
+
+/** Runs `flush` now, as a promise whether it answered, threw or returned one. */
+function settled(flush: () => Promise<void> | undefined): Promise<void> {
+  try {
+    return flush() ?? Promise.resolve()
+  } catch (error) {
+    return Promise.reject(error)
   }
 }
 

@@ -60,8 +60,16 @@ export interface SessionSummary {
 }
 
 /**
+ * A value, or a promise of it. `get` and `update` run on every request: a store that answers
+ * from process memory returns the value itself, and the request goes on in the same turn of the
+ * event loop instead of paying a promise and a microtask each way.
+ */
+export type Awaitable<T> = T | Promise<T>
+
+/**
  * Persists sessions. "Not found" is a value (`undefined`, or `false` from `update`); a rejection
- * means the backend failed, which the middleware reports as STORE_UNAVAILABLE (210).
+ * (or, from a store that answers synchronously, a throw) means the backend failed, which the
+ * middleware reports as STORE_UNAVAILABLE (210).
  */
 export interface Store {
   /** Saves a brand-new session. */
@@ -69,15 +77,15 @@ export interface Store {
   /**
    * Reads a session and slides its activity (`lastActiveAt`, idle expiry) in the same step.
    * Resolves `undefined` for an unknown id, and a record with `ended` set for one whose end the
-   * store still remembers; such a record is not slid.
+   * store still remembers; such a record is not slid. May answer synchronously.
    */
-  get(id: string): Promise<SessionRecord | undefined>
+  get(id: string): Awaitable<SessionRecord | undefined>
   /**
    * Applies the dirty keys (and a token rotation) of one request to a live session. Resolves
    * `false`, changing nothing, when the session no longer exists: a destroyed session never
-   * comes back through a late write.
+   * comes back through a late write. May answer synchronously.
    */
-  update(id: string, change: SessionChange): Promise<boolean>
+  update(id: string, change: SessionChange): Awaitable<boolean>
   /** Ends a session. Deleting an unknown id is a no-op, not an error. */
   delete(id: string): Promise<void>
   /**
@@ -102,6 +110,11 @@ export interface UserSessionStore extends Store {
    * everywhere without a request, after a password reset say.
    */
   deleteAll(uid: string, options?: { except?: string; replaced?: boolean }): Promise<number>
+}
+
+/** Whether a store answered with a promise (else it answered synchronously). */
+export function isPromise<T>(answer: Awaitable<T>): answer is Promise<T> {
+  return typeof (answer as Partial<Promise<T>> | undefined)?.then === 'function'
 }
 
 /** Whether `store` also implements the per-user operations. */

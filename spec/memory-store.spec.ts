@@ -99,6 +99,15 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(1)
   })
 
+  it('answers get and update synchronously, sparing each request a promise', async () => {
+    store = new MemoryStore({ heartbeat: 0 })
+    await store.create(record('a'))
+    expect(store.update('a', { set: new Map([['n', 1]]), unset: ['gone'] })).toBe(true)
+    expect(store.get('a')?.values.get('n')).toBe(1)
+    expect(store.get('missing')).toBeUndefined()
+    expect(store.update('missing', { set: new Map([['n', 1]]) })).toBe(false)
+  })
+
   it('hands every reader its own snapshot (copy-on-write)', async () => {
     store = new MemoryStore({ heartbeat: 0 })
     await store.create(record('a'))

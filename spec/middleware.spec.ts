@@ -325,5 +325,23 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       const res = await request(broken).get('/me').set('Cookie', `_cookie_vars=${token}`)
       expect([res.status, res.body.code]).toEqual([503, 210])
     })
+
+    it('reports a store that throws synchronously as 503 STORE_UNAVAILABLE, reading or writing', async () => {
+      const token = await loginAs(app())
+      const reading = createApp(framework, {
+        secret,
+        store: failingStore(store, { get: true, throws: true }),
+      })
+      const read = await request(reading).get('/me').set('Cookie', `_cookie_vars=${token}`)
+      expect([read.status, read.body.code]).toEqual([503, 210])
+      const writing = createApp(framework, {
+        secret,
+        store: failingStore(store, { update: true, throws: true }),
+      })
+      const write = await request(writing).post('/set').set('Cookie', `_cookie_vars=${token}`).send({ a: 1 })
+      expect([write.status, write.body.code]).toEqual([503, 210])
+      const after = await request(app()).get('/me').set('Cookie', `_cookie_vars=${token}`)
+      expect(after.body.values).not.toHaveProperty('a')
+    })
   })
 })

@@ -173,9 +173,14 @@ describe.each(FRAMEWORKS)('req.session on %s', (framework: Framework) => {
   })
 
   describe('per-user operations', () => {
+    afterEach(() => jest.useRealTimers())
+
     it('lists this user’s live sessions without tokens, marking the current one', async () => {
       const server = app()
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] })
       const first = await loginAs(server, 'alice')
+      // "oldest first" orders by creation time: two logins within one millisecond tie
+      jest.setSystemTime(Date.now() + 1000)
       const second = await loginAs(server, 'alice')
       await loginAs(server, 'bob')
       const res = await request(server).get('/sessions').set(as(second))

@@ -23,17 +23,24 @@ export function countingStore<S extends Store>(
   }) as S & { calls: Record<Method, number>; changes: SessionChange[] }
 }
 
-/** A store whose chosen methods reject as a backend that went down would. */
+/**
+ * A store whose chosen methods reject as a backend that went down would, or with `throws` fail
+ * synchronously, as a store that answers synchronously (MemoryStore's `get` and `update`) would.
+ */
 export function failingStore<S extends Store>(
   store: S,
-  failing: { get?: boolean; update?: boolean; create?: boolean },
+  failing: { get?: boolean; update?: boolean; create?: boolean; throws?: boolean },
 ): S {
   return new Proxy(store, {
     get(target, property) {
       const value = Reflect.get(target, property)
       if (typeof value !== 'function') return value
-      if (failing[property as keyof typeof failing])
-        return () => Promise.reject(new Error('ECONNREFUSED backend down'))
+      if (property !== 'throws' && failing[property as keyof typeof failing])
+        return () => {
+          const error = new Error('ECONNREFUSED backend down')
+          if (failing.throws) throw error
+          return Promise.reject(error)
+        }
       return value.bind(target)
     },
   })
