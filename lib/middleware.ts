@@ -45,25 +45,37 @@ export function sessionMiddleware(options: SessionOptions = {}): SessionMiddlewa
       )
       return next()
     }
-    const admit = (record: SessionRecord | undefined) => {
-      const error = refusal(record, parts)
-      if (error || !record) request.session = refused(context, error)
-      else {
-        request.session = new Session(context, { record, token }, true)
-        if (record.lifetime === 0 && Date.now() - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
-          context.deliver(token, MAX_COOKIE_AGE)
-      }
-      next()
-    }
     let answer: Awaitable<SessionRecord | undefined>
     try {
       answer = resolved.store.get(parts.sessionId)
     } catch (error) {
       return next(storeUnavailable(error))
     }
-    if (isPromise(answer)) answer.then(admit, (error: unknown) => next(storeUnavailable(error)))
-    else admit(answer)
+    if (!isPromise(answer)) return admit(request, context, token, parts, answer, next)
+    answer.then(
+      (record) => admit(request, context, token, parts, record, next),
+      (error: unknown) => next(storeUnavailable(error)),
+    )
   }
+}
+
+/** Attaches the session the record admits, or a refused one with the reason, and goes on. */
+function admit(
+  request: TokenRequest & { session?: Session },
+  context: RequestContext,
+  token: string,
+  parts: VerifiedToken,
+  record: SessionRecord | undefined,
+  next: () => void,
+): void {
+  const error = refusal(record, parts)
+  if (error || !record) request.session = refused(context, error)
+  else {
+    request.session = new Session(context, { record, token }, true)
+    if (record.lifetime === 0 && Date.now() - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
+      context.deliver(token, MAX_COOKIE_AGE)
+  }
+  next()
 }
 
 /** One request's side of its session: where tokens go, and the hold on `res.end` once it is dirty. */

@@ -23,7 +23,7 @@ export function userTag(prefix: string, uid: string): string {
 
 /** The hash tag of a session's key: its id's first characters, `_` for an id too odd to have them. */
 export function idTag(id: string): string {
-  return ID_TAG.exec(id)?.[0] ?? '_'
+  return ID_TAG.test(id) ? id.slice(0, TAG_LENGTH) : '_'
 }
 
 /** The key of the hash that holds session `id`. */

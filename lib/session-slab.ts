@@ -31,7 +31,8 @@ export class SessionSlab {
   #activity = 0
   /** maxAge, lifetime (seconds) per slot. */
   #policy = new Int32Array(0)
-  #hashes = new Uint8Array(0)
+  /** Token hashes, 32 bytes a slot: a Buffer, so a hash reads back as text without a view object. */
+  #hashes = Buffer.alloc(0)
   /** Doubly linked chains of slots whose uids share a bucket. */
   #uidNext = new Int32Array(0)
   #uidPrev = new Int32Array(0)
@@ -199,7 +200,7 @@ export class SessionSlab {
 
   #readHash(slot: number): string {
     const start = slot * HASH_BYTES
-    return Buffer.from(this.#hashes.buffer, this.#hashes.byteOffset + start, HASH_BYTES).toString('base64url')
+    return this.#hashes.toString('base64url', start, start + HASH_BYTES)
   }
 
   #bucketOf(uid: string): number {
@@ -230,7 +231,9 @@ export class SessionSlab {
       const capacity = Math.max(64, this.#capacity * 2)
       this.#times = resized(this.#times, capacity * 3)
       this.#policy = resized(this.#policy, capacity * 2)
-      this.#hashes = resized(this.#hashes, capacity * HASH_BYTES)
+      const hashes = Buffer.alloc(capacity * HASH_BYTES)
+      this.#hashes.copy(hashes)
+      this.#hashes = hashes
       this.#uidNext = resized(this.#uidNext, capacity)
       this.#uidPrev = resized(this.#uidPrev, capacity)
       this.#buckets = new Int32Array(capacity).fill(NONE)
@@ -259,7 +262,7 @@ export function hashString(text: string): number {
   return hash >>> 0
 }
 
-function resized<T extends Float64Array | Int32Array | Uint8Array>(array: T, length: number): T {
+function resized<T extends Float64Array | Int32Array>(array: T, length: number): T {
   const next = new (array.constructor as new (length: number) => T)(length)
   next.set(array)
   return next

@@ -4,6 +4,7 @@ import {
   type Awaitable,
   isPromise,
   isUserSessionStore,
+  type SessionChange,
   type SessionRecord,
   type UserSessionStore,
 } from './store'
@@ -290,26 +291,25 @@ export class Session<T extends object = SessionValues> {
     if (!record) return this.#lost()
     const taken = this.#dirty
     this.#dirty = CLEAN
-    const set = new Map<string, JsonValue>()
-    const unset: string[] = []
-    for (const [key, value] of taken) {
-      if (value === UNSET) unset.push(key)
-      else set.set(key, value)
-    }
-    const failed = (error: unknown): never => {
-      for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#writable().set(key, value)
-      throw storeUnavailable(error)
-    }
     let stored: Awaitable<boolean>
     try {
-      stored = this.#context.options.store.update(record.id, { set, unset })
+      stored = this.#context.options.store.update(record.id, toChange(taken))
     } catch (error) {
-      return failed(error)
+      return this.#restore(taken, error)
     }
     if (!isPromise(stored)) return stored ? undefined : this.#lost()
-    return stored.then((done) => {
-      if (!done) this.#lost()
-    }, failed)
+    return stored.then(
+      (done) => {
+        if (!done) this.#lost()
+      },
+      (error: unknown) => this.#restore(taken, error),
+    )
+  }
+
+  /** A flush failed: its keys are dirty again (unless written since), and the failure is reported. */
+  #restore(taken: Map<string, JsonValue | typeof UNSET>, error: unknown): never {
+    for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#writable().set(key, value)
+    throw storeUnavailable(error)
   }
 
   /** Keeps a flush as the one in flight until it settles: `dirty` stays true, later saves queue behind it. */
@@ -383,6 +383,16 @@ function settled(flush: () => Promise<void> | undefined): Promise<void> {
   } catch (error) {
     return Promise.reject(error)
   }
+}
+
+/** The dirty keys as a store change; without unsets, the dirty Map itself is the set. */
+function toChange(dirty: Map<string, JsonValue | typeof UNSET>): SessionChange {
+  let unset: string[] | undefined
+  for (const [key, value] of dirty) if (value === UNSET) (unset ??= []).push(key)
+  if (!unset) return { set: dirty as Map<string, JsonValue> }
+  const set = new Map<string, JsonValue>()
+  for (const [key, value] of dirty) if (value !== UNSET) set.set(key, value)
+  return { set, unset }
 }
 
 /** The store gets its own copy, so this request's later writes stay dirty until flushed. */

@@ -129,7 +129,9 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
         .post('/unset')
         .set('Cookie', `_cookie_vars=${token}`)
         .send({ keys: ['b'] })
-      expect(store.changes.map((change) => [Object.fromEntries(change.set ?? []), change.unset])).toEqual([
+      expect(
+        store.changes.map((change) => [Object.fromEntries(change.set ?? []), change.unset ?? []]),
+      ).toEqual([
         [{ a: 10 }, []],
         [{}, ['b']],
       ])
