@@ -2,6 +2,7 @@
 import { SCENARIO_INFO, type ScenarioName } from './apps'
 import type { Endpoint, HttpRun } from './http-phase'
 import type { MemoryScaleResult, PauseResult } from './memory-scale'
+import type { PairedResult } from './paired-phase'
 import type { RoundTripResult } from './round-trips'
 import { median, range } from './stats'
 
@@ -247,6 +248,20 @@ export function memoryTable(results: MemoryScaleResult[]): string {
       pause(result.reads),
       pause(result.eviction),
       pause(result.sweep),
+    ]),
+  )
+}
+
+/** The paired comparison: candidate ÷ baseline throughput on a shared CPU, above 1 when cheaper. */
+export function pairedTable(results: PairedResult[]): string {
+  return markdown(
+    ['scenario', 'endpoint', 'candidate ÷ baseline, median (min–max)', 'baseline req/s', 'candidate req/s'],
+    results.map((result) => [
+      SCENARIO_INFO[result.scenario].label,
+      result.endpoint,
+      `${fixed(result.ratio, 3)} (${fixed(result.ratioRange[0], 3)}–${fixed(result.ratioRange[1], 3)})`,
+      fixed(result.baselineRequestsPerSecond),
+      fixed(result.candidateRequestsPerSecond),
     ]),
   )
 }

@@ -14,6 +14,7 @@ import { isScenario, SCENARIO_INFO, SCENARIOS, type ScenarioName } from './apps'
 import { Child, canPin, ROOT } from './children'
 import { type HttpRun, httpPhase } from './http-phase'
 import { MEMORY_LIBRARIES, type MemoryScaleResult } from './memory-scale'
+import { type PairedResult, pairedPhase } from './paired-phase'
 import { type ProfileSummary, profilePhase, type Share } from './profile'
 import { RedisServer } from './redis'
 import {
@@ -21,6 +22,7 @@ import {
   type HttpSummary,
   httpTable,
   memoryTable,
+  pairedTable,
   roundTripTable,
   summariseHttp,
   targets,
@@ -49,10 +51,15 @@ const HELP = `Usage: npm run bench -- [options]
   --source             run lib/ from source through tsx instead of bundled as the package build
                        does (tsx adds a __name() call per function expression: slower)
   --lib DIR            measure another copy of lib/ (bundled the same way), to compare a change
+  --paired DIR         compare another copy of lib/ with this one: each of our scenarios runs on
+                       both at once, sharing CPU 1, and the report gives DIR's throughput ÷ ours
+                       per round (drift falls on both alike: about ±0.03 instead of ±0.1); alone
+                       it runs only that comparison (default 6 rounds of 3 s)
   --no-pin             do not pin servers to CPU 1 and load generator and Redis to CPU 0
   --help`
 
 const PHASES = ['http', 'roundtrips', 'memory'] as const
+const OUR_SCENARIOS: ScenarioName[] = ['ours-memory', 'ours-redis']
 type Phase = (typeof PHASES)[number]
 
 interface Config {
@@ -74,6 +81,8 @@ interface Config {
   library: 'bundle' | 'source'
   /** The lib/ directory measured, when not the repository's own. */
   lib: string | undefined
+  /** The lib/ directory compared with the repository's own by the paired phase. */
+  paired: string | undefined
 }
 
 function configure(): Config | undefined {
@@ -94,6 +103,7 @@ function configure(): Config | undefined {
       retries: { type: 'string' },
       source: { type: 'boolean', default: false },
       lib: { type: 'string' },
+      paired: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -123,10 +133,10 @@ function configure(): Config | undefined {
   const only = list(values.only, isPhase, 'only')
   return {
     mode: quick ? 'quick' : 'full',
-    phases: only.length > 0 ? only : profile.length > 0 ? [] : [...PHASES],
+    phases: only.length > 0 ? only : profile.length > 0 || values.paired ? [] : [...PHASES],
     scenarios: values.scenarios ? list(values.scenarios, isScenario, 'scenarios') : [...SCENARIOS],
-    rounds: number(values.rounds, quick ? 2 : 10, 'rounds'),
-    seconds: number(values.seconds, quick ? 2 : 4, 'seconds'),
+    rounds: number(values.rounds, quick ? 2 : values.paired ? 6 : 10, 'rounds'),
+    seconds: number(values.seconds, quick ? 2 : values.paired ? 3 : 4, 'seconds'),
     warmupSeconds: number(values.warmup, quick ? 1 : 3, 'warmup'),
     connections: number(values.connections, 64, 'connections'),
     requests: number(values.requests, quick ? 200 : 1000, 'requests'),
@@ -139,6 +149,7 @@ function configure(): Config | undefined {
     pin: !values['no-pin'] && canPin(),
     library: values.source ? 'source' : 'bundle',
     lib: values.lib,
+    paired: values.paired,
   }
 }
 
@@ -212,8 +223,10 @@ async function main(): Promise<void> {
     `${config.mode} run on ${info.nproc} x ${info.cpu}, node ${info.node}; ` +
       (config.pin ? 'servers on CPU 1, load generator and Redis on CPU 0' : 'not pinned'),
   )
+  const pairedScenarios = config.paired ? config.scenarios.filter((name) => OUR_SCENARIOS.includes(name)) : []
   const usesRedis =
     config.phases.includes('roundtrips') ||
+    pairedScenarios.includes('ours-redis') ||
     [...config.scenarios, ...config.profile].some((name) => SCENARIO_INFO[name].store === 'redis')
   const redis = usesRedis ? await RedisServer.start(loadCpus) : undefined
   const resultsDir = join(ROOT, 'bench', 'results')
@@ -223,7 +236,8 @@ async function main(): Promise<void> {
     process.env.BENCH_LIBRARY = await buildLibrary(build, config.lib)
     log(`library: ${config.lib ?? 'lib/'} bundled like the package build, ${process.env.BENCH_LIBRARY}`)
   } else {
-    if (config.lib) throw new TypeError('--lib needs the bundled library; leave out --source')
+    if (config.lib || config.paired)
+      throw new TypeError('--lib and --paired need the bundled library; leave out --source')
     delete process.env.BENCH_LIBRARY
     log('library: lib/ from source through tsx')
   }
@@ -233,7 +247,27 @@ async function main(): Promise<void> {
   let roundTrips: RoundTripResult[] = []
   let memory: MemoryScaleResult[] = []
   let profiles: ProfileSummary[] = []
+  let paired: PairedResult[] = []
   try {
+    if (config.paired) {
+      const baseline = await buildLibrary(join(resultsDir, 'build'))
+      const candidate = await buildLibrary(join(resultsDir, 'build-paired'), config.paired)
+      log(
+        `paired: lib/ against ${config.paired}, ${config.rounds} rounds of ${config.seconds} s at once on one CPU`,
+      )
+      paired = await pairedPhase(
+        {
+          ...config,
+          scenarios: pairedScenarios,
+          redisUrl: redis?.url,
+          serverCpus,
+          loadCpus,
+          baseline,
+          candidate,
+        },
+        log,
+      )
+    }
     if (config.phases.includes('http')) {
       log(
         `http: ${config.scenarios.length} scenarios x 2 endpoints x ${config.rounds} rounds of ${config.seconds} s, ` +
@@ -279,7 +313,7 @@ async function main(): Promise<void> {
   const base = join(resultsDir, `bench-${config.mode}-${stamp}`)
   writeFileSync(
     `${base}.json`,
-    `${JSON.stringify({ machine: info, config, runs, http, roundTrips, memory, profiles, targets: lines }, null, 2)}\n`,
+    `${JSON.stringify({ machine: info, config, runs, http, roundTrips, memory, profiles, paired, targets: lines }, null, 2)}\n`,
   )
   const sections = [
     `# cosgo-session bench, ${config.mode} run, ${new Date().toISOString()}`,
@@ -288,6 +322,8 @@ async function main(): Promise<void> {
       `${config.lib ?? 'lib/'} ${config.library === 'bundle' ? 'bundled like the package build' : 'from source via tsx'}, ` +
       `${config.connections} connections, ${config.rounds} rounds of ${config.seconds} s`,
   ]
+  if (paired.length > 0)
+    sections.push(`## Paired comparison: ${config.paired} ÷ lib/ on a shared CPU`, pairedTable(paired))
   if (http.length > 0) sections.push('## Throughput and latency', httpTable(http))
   if (roundTrips.length > 0) sections.push('## Redis round trips and commands', roundTripTable(roundTrips))
   if (memory.length > 0) sections.push('## Memory stores at scale', memoryTable(memory))

@@ -6,6 +6,8 @@ export interface StartOptions {
   redisUrl?: string | undefined
   cpus?: string | undefined
   nodeFlags?: string[]
+  /** The bundle the server loads instead of the run's own (`BENCH_LIBRARY`), to compare two builds. */
+  library?: string
 }
 
 export class ScenarioServer {
@@ -22,7 +24,10 @@ export class ScenarioServer {
     const child = new Child('server.ts', [name], {
       cpus: options.cpus,
       nodeFlags: options.nodeFlags ?? [],
-      env: options.redisUrl ? { BENCH_REDIS_URL: options.redisUrl } : {},
+      env: {
+        ...(options.redisUrl ? { BENCH_REDIS_URL: options.redisUrl } : {}),
+        ...(options.library ? { BENCH_LIBRARY: options.library } : {}),
+      },
     })
     const server = new ScenarioServer(name, child)
     const ready = await child.next('ready')
