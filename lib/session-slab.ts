@@ -1,3 +1,4 @@
+import { ParsedValues } from './parsed-values'
 import type { SessionRecord, TokenRotation } from './store'
 import type { JsonValue } from './values'
 
@@ -25,6 +26,7 @@ export class SessionSlab {
   #uids: (string | undefined)[] = []
   /** The values as one JSON string: immutable, so every reader gets its own parsed copy. */
   #values: (string | undefined)[] = []
+  readonly #parsed = new ParsedValues()
   /** createdAt, lastActiveAt (epoch ms) and activity order per slot. */
   #times = new Float64Array(0)
   /** Counts creations and reads, so activity order is exact even within one millisecond. */
@@ -119,22 +121,24 @@ export class SessionSlab {
 
   /** A fresh copy of the values, for one request to read and change. */
   values(slot: number): Map<string, JsonValue> {
-    const plain = this.plainValues(slot)
+    const parsed = this.#parsed.parse(slot, this.#values[slot]!)
     const values = new Map<string, JsonValue>()
-    for (const key in plain) if (Object.hasOwn(plain, key)) values.set(key, plain[key]!)
+    for (const key in parsed) if (Object.hasOwn(parsed, key)) values.set(key, parsed[key]!)
     return values
   }
 
   /**
-   * A fresh copy of the values as parsed JSON, for the store to change and serialise again. Its
-   * keys are own data properties (`__proto__` included); set them with `setValue`.
+   * A fresh copy of the values as parsed JSON, for the store to change and give back to
+   * `setValues`. Its keys are own data properties (`__proto__` included); set them with `setValue`.
    */
   plainValues(slot: number): Record<string, JsonValue> {
-    return JSON.parse(this.#values[slot]!) as Record<string, JsonValue>
+    return { ...this.#parsed.parse(slot, this.#values[slot]!) }
   }
 
-  setValues(slot: number, values: string): void {
-    this.#values[slot] = values
+  /** Replaces the values: `values` (which the slab keeps, unchanged from here on) and their JSON. */
+  setValues(slot: number, values: Record<string, JsonValue>, json: string): void {
+    this.#values[slot] = json
+    this.#parsed.remember(slot, json, values)
   }
 
   rotateToken(slot: number, rotation: TokenRotation): void {
