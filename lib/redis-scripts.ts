@@ -157,28 +157,46 @@ return ended
 `
 
 /**
- * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else {state, HGETALL} with state
- * 'live' (now slid: m:active = now, TTL = new deadline), 'ended' (a marker) or 'expired'
- * (past its deadline by its own metadata, whatever its TTL said: now deleted and unindexed).
+ * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else a flat reply: state, then the
+ * metadata (uid, tok, created, active, maxAge, life, prev, prevExp, ended; nil where absent), then the value fields' key/JSON pairs without
+ * their `v:` prefix. State is 'live' (now slid: m:active = now, TTL = new deadline), 'ended' (a
+ * marker) or 'expired' (past its deadline by its own metadata, whatever its TTL said: now deleted
+ * and unindexed). Positions instead of field names keep the reply, and its parsing, short.
  */
 const GET = `
 local key, id = KEYS[1], ARGV[4]
 local fields = redis.call('HGETALL', key)
-local meta = {}
-for i = 1, #fields, 2 do meta[fields[i]] = fields[i + 1] end
+local meta, values = {}, {}
+for i = 1, #fields, 2 do
+  local field = fields[i]
+  if string.sub(field, 1, 2) == 'v:' then
+    values[#values + 1] = string.sub(field, 3)
+    values[#values + 1] = fields[i + 1]
+  else
+    meta[field] = fields[i + 1]
+  end
+end
 local uid = meta['m:uid']
 if not uid then return false end
+local function reply(state)
+  local out = {state, uid, meta['m:tok'] or false, meta['m:created'] or false, meta['m:active'] or false,
+    meta['m:maxAge'] or false, meta['m:life'] or false, meta['m:prev'] or false, meta['m:prevExp'] or false,
+    meta['m:ended'] or false}
+  for i = 1, #values do out[#out + 1] = values[i] end
+  return out
+end
 local at = deadline(meta['m:created'], meta['m:active'], meta['m:maxAge'], meta['m:life'])
 if meta['m:ended'] then
   if at <= now then redis.call('DEL', key) return false end
-  return {'ended', fields}
+  return reply('ended')
 end
 if at <= now then
   redis.call('DEL', key)
   redis.call('ZREM', indexKey(uid), id)
-  return {'expired', fields}
+  return reply('expired')
 end
 redis.call('HSET', key, 'm:active', ARGV[3])
+meta['m:active'] = ARGV[3]
 local ttl = deadline(meta['m:created'], now, meta['m:maxAge'], meta['m:life']) - now
 if ttl ~= math.huge then
   ttl = math.ceil(ttl)
@@ -187,7 +205,7 @@ if ttl ~= math.huge then
   local current = redis.call('PTTL', index)
   if current >= 0 and current < ttl then redis.call('PEXPIRE', index, ttl) end
 end
-return {'live', fields}
+return reply('live')
 `
 
 /**

@@ -155,13 +155,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     const now = Date.now()
     return this.#script(SCRIPTS.get, [sessionKey(this.#prefix, id)], [id], now).then((reply) => {
       if (reply === null) return undefined
-      const [state, fields] = reply as [state: 'live' | 'ended' | 'expired', fields: string[]]
-      const record = toRecord(id, fields)
-      if (state === 'live') record.lastActiveAt = now
-      if (state === 'expired') {
-        record.ended = 'expired'
-        this.emit('expired', { id, uid: record.uid })
-      }
+      const record = toRecord(id, reply as GetReply)
+      if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid })
       return record
     })
   }
@@ -352,56 +347,51 @@ function defineScripts(client: RedisClient): void {
     if (!(name in client)) client.defineCommand(name, { numberOfKeys, lua })
 }
 
-function toRecord(id: string, fields: string[]): SessionRecord {
+/** The get script's reply: state, metadata by position (null where absent), then key/JSON pairs. */
+type GetReply = [
+  state: 'live' | 'ended' | 'expired',
+  uid: string,
+  tokenHash: string | null,
+  createdAt: string | null,
+  lastActiveAt: string | null,
+  maxAge: string | null,
+  lifetime: string | null,
+  previousTokenHash: string | null,
+  previousTokenExpiresAt: string | null,
+  ended: string | null,
+  ...values: string[],
+]
+
+/** Where the get script's reply starts listing values. */
+const FIRST_VALUE = 10
+
+function toRecord(id: string, reply: GetReply): SessionRecord {
+  const [state, uid, tokenHash, createdAt, lastActiveAt, maxAge, lifetime, previousTokenHash] = reply
+  const values = new Map<string, JsonValue>()
+  for (let index = FIRST_VALUE; index + 1 < reply.length; index += 2)
+    values.set(reply[index]!, JSON.parse(reply[index + 1]!))
   const record: SessionRecord = {
     id,
-    uid: '',
-    tokenHash: '',
-    createdAt: Number.NaN,
-    lastActiveAt: Number.NaN,
-    maxAge: Number.NaN,
-    lifetime: Number.NaN,
-    values: new Map<string, JsonValue>(),
+    uid,
+    tokenHash: tokenHash ?? '',
+    createdAt: numberOf(createdAt),
+    lastActiveAt: numberOf(lastActiveAt),
+    maxAge: numberOf(maxAge),
+    lifetime: numberOf(lifetime),
+    values,
   }
-  let previousTokenExpiresAt = Number.NaN
-  for (let index = 0; index + 1 < fields.length; index += 2) {
-    const field = fields[index]!
-    const value = fields[index + 1]!
-    if (field.startsWith(VALUE_FIELD)) {
-      record.values.set(field.slice(VALUE_FIELD.length), JSON.parse(value))
-      continue
-    }
-    switch (field) {
-      case META.uid:
-        record.uid = value
-        break
-      case META.tokenHash:
-        record.tokenHash = value
-        break
-      case META.createdAt:
-        record.createdAt = Number(value)
-        break
-      case META.lastActiveAt:
-        record.lastActiveAt = Number(value)
-        break
-      case META.maxAge:
-        record.maxAge = Number(value)
-        break
-      case META.lifetime:
-        record.lifetime = Number(value)
-        break
-      case META.previousTokenHash:
-        record.previousTokenHash = value
-        break
-      case META.previousTokenExpiresAt:
-        previousTokenExpiresAt = Number(value)
-        break
-      case META.ended:
-        if (value === 'replaced') record.ended = 'replaced'
-    }
+  if (previousTokenHash !== null) {
+    record.previousTokenHash = previousTokenHash
+    record.previousTokenExpiresAt = numberOf(reply[8])
   }
-  if (record.previousTokenHash !== undefined) record.previousTokenExpiresAt = previousTokenExpiresAt
+  if (state === 'expired') record.ended = 'expired'
+  else if (reply[9] === 'replaced') record.ended = 'replaced'
   return record
+}
+
+/** A metadata number; `NaN` when the field is missing, as from a damaged hash. */
+function numberOf(text: string | null): number {
+  return text === null ? Number.NaN : Number(text)
 }
 
 /** A failed store call, logged for NODE_DEBUG and reported as STORE_UNAVAILABLE. */
