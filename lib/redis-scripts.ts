@@ -52,11 +52,13 @@ export const META = {
   ended: 'm:ended',
 } as const
 
-/** A script as ioredis' `defineCommand` takes it, named after its content so versions never clash. */
+/** A script, run by its SHA-1 (`EVALSHA`) and sent whole (`EVAL`) only when Redis does not know it yet. */
 export interface RedisScript {
+  /** For logs: the operation it does. */
   name: string
   numberOfKeys: number
   lua: string
+  sha: string
 }
 
 /*
@@ -287,8 +289,7 @@ return ended
 
 function script(name: string, numberOfKeys: number, body: string): RedisScript {
   const lua = PRELUDE + body
-  const version = createHash('sha1').update(lua).digest('hex').slice(0, 8)
-  return { name: `cosgoSession_${name}_${version}`, numberOfKeys, lua }
+  return { name, numberOfKeys, lua, sha: createHash('sha1').update(lua).digest('hex') }
 }
 
 /** The store's scripts, one per operation. */

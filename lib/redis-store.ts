@@ -45,8 +45,6 @@ export interface RedisStoreOptions {
 const DEFAULTS = { prefix: 'session', timeout: 1000 } as const
 
 type ScriptReply = Promise<unknown>
-/** A command made by `defineCommand`; ioredis flattens one array argument, which spares a spread call. */
-type ScriptCommand = (keysAndArgs: string[]) => ScriptReply
 
 /**
  * Sessions in Redis or a Redis Cluster through ioredis: one hash per session with one field per
@@ -70,6 +68,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   /** The store's own client once it exists, for the fast path of #script. */
   #ownClient: RedisClient | undefined
   #closing: Promise<void> | undefined
+  /** The scripts sent whole on each connection, which runs them by SHA-1 from then on. */
+  readonly #scriptsSent = new WeakMap<object, Set<string>>()
 
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
@@ -86,9 +86,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
         throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
       this.#client = openClient(redis, timeout)
     } else {
-      if (typeof redis?.defineCommand !== 'function')
+      if (typeof redis?.evalsha !== 'function')
         throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
-      defineScripts(redis)
       this.#client = Promise.resolve(redis)
     }
     this.#client.then(
@@ -275,10 +274,26 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     }
   }
 
+  /**
+   * Runs a script by its SHA-1, or whole on a connection that has not had it yet, as ioredis'
+   * `defineCommand` does, but without its per-call wrapper (a closure, a WeakSet lookup and an
+   * array copy). A Redis that lost its scripts (SCRIPT FLUSH, a failover) is sent them again.
+   */
   #send(client: RedisClient, script: RedisScript, keys: string[], args: string[], now: number): ScriptReply {
     const keyspace = (client.options.keyPrefix ?? '') + this.#prefix
-    const command = (client as unknown as Record<string, ScriptCommand>)[script.name]!
-    return command.call(client, [...keys, keyspace, this.#prefix, String(now), ...args])
+    const keysAndArgs = [...keys, keyspace, this.#prefix, String(now), ...args]
+    // a single client's socket is new after each reconnect; a Cluster's nodes answer NOSCRIPT
+    const connection: object = 'stream' in client && client.stream ? client.stream : client
+    let sent = this.#scriptsSent.get(connection)
+    if (!sent) this.#scriptsSent.set(connection, (sent = new Set()))
+    if (!sent.has(script.sha)) {
+      sent.add(script.sha)
+      return client.eval(script.lua, script.numberOfKeys, keysAndArgs)
+    }
+    return client.evalsha(script.sha, script.numberOfKeys, keysAndArgs).catch((error: unknown) => {
+      if (!messageOf(error).startsWith('NOSCRIPT')) throw error
+      return client.eval(script.lua, script.numberOfKeys, keysAndArgs)
+    })
   }
 
   async #readyClient(): Promise<RedisClient> {
@@ -338,13 +353,7 @@ async function openClient(url: string, timeout: number): Promise<RedisClient> {
     disconnectTimeout: 100,
   })
   client.on('error', (error: Error) => debug('redis store: %s', error.message))
-  defineScripts(client)
   return client
-}
-
-function defineScripts(client: RedisClient): void {
-  for (const { name, numberOfKeys, lua } of Object.values(SCRIPTS))
-    if (!(name in client)) client.defineCommand(name, { numberOfKeys, lua })
 }
 
 /** The get script's reply: state, metadata by position (null where absent), then key/JSON pairs. */

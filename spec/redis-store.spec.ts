@@ -132,6 +132,26 @@ describe('RedisStore', () => {
       expect(read && Object.fromEntries(read.values)).toEqual(Object.fromEntries(many(7800, 1200)))
     })
 
+    it('sends its scripts again to a Redis that forgot them (SCRIPT FLUSH)', async () => {
+      const own = await RedisServer.start()
+      const client = new Redis(own.url)
+      const forgetful = new RedisStore(own.url, { prefix })
+      try {
+        const record = newRecord(forgetful)
+        await forgetful.create(record)
+        // each script has run on this connection, so from here on the store sends only its SHA-1
+        await forgetful.update(record.id, { set: new Map([['before', 1]]) })
+        await forgetful.get(record.id)
+        await client.script('FLUSH')
+        expect(await forgetful.update(record.id, { set: new Map([['after', 1]]) })).toBe(true)
+        expect((await forgetful.get(record.id))?.values.get('after')).toBe(1)
+      } finally {
+        await forgetful.close()
+        await client.quit()
+        await own.stop()
+      }
+    })
+
     it('honours the keyPrefix of a client it is given', async () => {
       const client = new Redis(redis.url, { keyPrefix: `${prefix}-client:` })
       const prefixed = new RedisStore(client, { prefix })
