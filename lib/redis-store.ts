@@ -285,7 +285,10 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     // a single client's socket is new after each reconnect; a Cluster's nodes answer NOSCRIPT
     const connection: object = 'stream' in client && client.stream ? client.stream : client
     let sent = this.#scriptsSent.get(connection)
-    if (!sent) this.#scriptsSent.set(connection, (sent = new Set()))
+    if (!sent) {
+      sent = new Set()
+      this.#scriptsSent.set(connection, sent)
+    }
     if (!sent.has(script.sha)) {
       sent.add(script.sha)
       return client.eval(script.lua, script.numberOfKeys, keysAndArgs)

@@ -387,9 +387,9 @@ function settled(flush: () => Promise<void> | undefined): Promise<void> {
 
 /** The dirty keys as a store change; without unsets, the dirty Map itself is the set. */
 function toChange(dirty: Map<string, JsonValue | typeof UNSET>): SessionChange {
-  let unset: string[] | undefined
-  for (const [key, value] of dirty) if (value === UNSET) (unset ??= []).push(key)
-  if (!unset) return { set: dirty as Map<string, JsonValue> }
+  const unset: string[] = []
+  for (const [key, value] of dirty) if (value === UNSET) unset.push(key)
+  if (unset.length === 0) return { set: dirty as Map<string, JsonValue> }
   const set = new Map<string, JsonValue>()
   for (const [key, value] of dirty) if (value !== UNSET) set.set(key, value)
   return { set, unset }
