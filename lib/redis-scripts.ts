@@ -159,11 +159,12 @@ return ended
 `
 
 /**
- * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else a flat reply: state, then the
- * metadata (uid, tok, created, active, maxAge, life, prev, prevExp, ended; nil where absent), then the value fields' key/JSON pairs without
- * their `v:` prefix. State is 'live' (now slid: m:active = now, TTL = new deadline), 'ended' (a
- * marker) or 'expired' (past its deadline by its own metadata, whatever its TTL said: now deleted
- * and unindexed). Positions instead of field names keep the reply, and its parsing, short.
+ * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else a flat reply: the state, the
+ * metadata by position (uid, tok, created, active, maxAge, life, prev, prevExp, ended; nil where
+ * absent), then the values as key/JSON pairs without their `v:` prefix (`toRecord` in
+ * redis-store.ts reads it). State is 'live' (now slid: m:active = now, TTL = new deadline),
+ * 'ended' (a marker) or 'expired' (past its deadline by its own metadata, whatever its TTL said:
+ * now deleted and unindexed). Positions instead of field names keep the reply, and its parsing, short.
  */
 const GET = `
 local key, id = KEYS[1], ARGV[4]
