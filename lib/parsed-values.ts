@@ -32,7 +32,7 @@ export class ParsedValues {
     return values
   }
 
-  /** Keeps `values`, the parse of `json`, for `slot` when they are all primitives; the caller gives them up. */
+  /** Keeps `values`, the parse of `json`, for `slot` when all are primitives; the caller gives them up. */
   remember(slot: number, json: string, values: Readonly<Record<string, JsonValue>>): void {
     for (const key in values) {
       const value = values[key]
