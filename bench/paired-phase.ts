@@ -7,20 +7,24 @@
  */
 import { SCENARIO_INFO, type ScenarioName } from './apps'
 import { Child } from './children'
-import { ENDPOINTS, type Endpoint } from './http-phase'
+import { ENDPOINTS, type Endpoint, type HttpConfig } from './http-phase'
 import type { LoadRequest, LoadResult } from './loader'
 import { ScenarioServer } from './scenario-server'
 import { median, range } from './stats'
 
-export interface PairedConfig {
-  scenarios: ScenarioName[]
-  rounds: number
-  seconds: number
-  warmupSeconds: number
-  connections: number
-  redisUrl: string | undefined
-  serverCpus: string | undefined
-  loadCpus: string | undefined
+/** The http phase's settings that apply here, and the two bundles compared. */
+export interface PairedConfig
+  extends Pick<
+    HttpConfig,
+    | 'scenarios'
+    | 'rounds'
+    | 'seconds'
+    | 'warmupSeconds'
+    | 'connections'
+    | 'redisUrl'
+    | 'serverCpus'
+    | 'loadCpus'
+  > {
   /** Bundles of the repository's lib/ (the baseline) and of the other copy (the candidate). */
   baseline: string
   candidate: string
