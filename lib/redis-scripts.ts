@@ -161,8 +161,8 @@ return ended
 /**
  * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else a flat reply: the state, the
  * metadata by position (uid, tok, created, active, maxAge, life, prev, prevExp, ended; nil where
- * absent), then the values as key/JSON pairs without their `v:` prefix (`toRecord` in
- * redis-store.ts reads it). State is 'live' (now slid: m:active = now, TTL = new deadline),
+ * absent; the times and policies as integers, which reach the client as numbers, not text),
+ * then the values as key/JSON pairs without their `v:` prefix (`toRecord` in redis-store.ts reads it). State is 'live' (now slid: m:active = now, TTL = new deadline),
  * 'ended' (a marker) or 'expired' (past its deadline by its own metadata, whatever its TTL said:
  * now deleted and unindexed). Positions instead of field names keep the reply, and its parsing, short.
  */
@@ -181,10 +181,10 @@ for i = 1, #fields, 2 do
 end
 local uid = meta['m:uid']
 if not uid then return false end
+local function number(field) return tonumber(meta[field]) or false end
 local function reply(state)
-  local out = {state, uid, meta['m:tok'] or false, meta['m:created'] or false, meta['m:active'] or false,
-    meta['m:maxAge'] or false, meta['m:life'] or false, meta['m:prev'] or false, meta['m:prevExp'] or false,
-    meta['m:ended'] or false}
+  local out = {state, uid, meta['m:tok'] or false, number('m:created'), number('m:active'), number('m:maxAge'),
+    number('m:life'), meta['m:prev'] or false, number('m:prevExp'), meta['m:ended'] or false}
   for i = 1, #values do out[#out + 1] = values[i] end
   return out
 end
@@ -212,10 +212,10 @@ return reply('live')
 `
 
 /**
- * KEYS: session. ARGV[4..]: id, rotate ('1'/'0'), tokenHash, previousTokenHash ('' for none),
- * previousTokenExpiresAt, number of fields to delete, those fields, then field/value pairs to
- * set. Writes only to a live session: returns nil for a missing, deleted or marker session,
- * {'expired', uid} for one it found past its deadline (and deleted), {'live', uid} otherwise.
+ * KEYS: session. ARGV[4..]: id, number of fields to delete, number of field/value pairs to set,
+ * those fields, those pairs, then for a token rotation only: tokenHash, previousTokenHash ('' for
+ * none), previousTokenExpiresAt. Writes only to a live session: returns nil for a missing,
+ * deleted or marker session, its uid for one it found past its deadline (and deleted), 1 otherwise.
  */
 const UPDATE = `
 local key, id = KEYS[1], ARGV[4]
@@ -225,21 +225,23 @@ local at = deadline(m[2], m[3], m[4], m[5])
 if at <= now then
   redis.call('DEL', key)
   redis.call('ZREM', indexKey(m[1]), id)
-  return {'expired', m[1]}
+  return m[1]
 end
-local unsetCount = tonumber(ARGV[9])
-callInSlices('HDEL', key, ARGV, 10, 9 + unsetCount)
-callInSlices('HSET', key, ARGV, 10 + unsetCount, #ARGV)
-if ARGV[5] == '1' then
-  if ARGV[7] == '' then
-    redis.call('HSET', key, 'm:tok', ARGV[6])
+local unsetCount, pairCount = tonumber(ARGV[5]), tonumber(ARGV[6])
+local pairsEnd = 6 + unsetCount + pairCount * 2
+callInSlices('HDEL', key, ARGV, 7, 6 + unsetCount)
+callInSlices('HSET', key, ARGV, 7 + unsetCount, pairsEnd)
+local tok, prev, prevExp = ARGV[pairsEnd + 1], ARGV[pairsEnd + 2], ARGV[pairsEnd + 3]
+if tok then
+  if prev == '' then
+    redis.call('HSET', key, 'm:tok', tok)
     redis.call('HDEL', key, 'm:prev', 'm:prevExp')
   else
-    redis.call('HSET', key, 'm:tok', ARGV[6], 'm:prev', ARGV[7], 'm:prevExp', ARGV[8])
+    redis.call('HSET', key, 'm:tok', tok, 'm:prev', prev, 'm:prevExp', prevExp)
   end
 end
 if at ~= math.huge then redis.call('PEXPIRE', key, math.ceil(at - now)) end
-return {'live', m[1]}
+return 1
 `
 
 /** KEYS: session. ARGV[4]: id. Deletes it and its index entry; returns its uid if it was live. */

@@ -59,6 +59,8 @@ type ScriptReply = Promise<unknown>
  */
 export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
   readonly #prefix: string
+  /** The key prefix as Redis sees it: the client's `keyPrefix`, if any, then the store's. */
+  readonly #keyspace: string
   readonly #timeout: number
   /** Whether the store opened the client, and so closes it. */
   readonly #owned: boolean
@@ -79,6 +81,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     if (!(Number.isFinite(timeout) && timeout > 0))
       throw new TypeError(`option timeout must be a number of milliseconds > 0, got ${timeout}`)
     this.#prefix = prefix
+    this.#keyspace = prefix
     this.#timeout = timeout
     this.#owned = typeof redis === 'string'
     if (typeof redis === 'string') {
@@ -88,6 +91,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     } else {
       if (typeof redis?.evalsha !== 'function')
         throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
+      this.#keyspace = (redis.options.keyPrefix ?? '') + prefix
       this.#client = Promise.resolve(redis)
     }
     this.#client.then(
@@ -131,28 +135,28 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     const marker = record.ended === 'replaced'
     if (marker) fields.push(META.ended, 'replaced')
     else for (const [key, value] of record.values) fields.push(VALUE_FIELD + key, JSON.stringify(value))
-    const ended = await this.#script(
-      SCRIPTS.create,
-      [sessionKey(this.#prefix, record.id), userIndexKey(this.#prefix, record.uid)],
-      [
-        record.id,
-        record.uid,
-        String(record.createdAt),
-        String(record.lastActiveAt),
-        String(record.maxAge),
-        String(record.lifetime),
-        options.replaceOthers ? '1' : '0',
-        marker ? '1' : '0',
-        ...fields,
-      ],
-    )
+    const ended = await this.#script(SCRIPTS.create, [
+      sessionKey(this.#prefix, record.id),
+      userIndexKey(this.#prefix, record.uid),
+      ...this.#prelude(Date.now()),
+      record.id,
+      record.uid,
+      String(record.createdAt),
+      String(record.lastActiveAt),
+      String(record.maxAge),
+      String(record.lifetime),
+      options.replaceOthers ? '1' : '0',
+      marker ? '1' : '0',
+      ...fields,
+    ])
     for (const id of ended as string[]) this.emit('destroyed', { id, uid: record.uid })
     this.emit('created', { id: record.id, uid: record.uid })
   }
 
   get(id: string): Promise<SessionRecord | undefined> {
-    const now = Date.now()
-    return this.#script(SCRIPTS.get, [sessionKey(this.#prefix, id)], [id], now).then((reply) => {
+    const key = sessionKey(this.#prefix, id)
+    const args = [key, this.#keyspace, this.#prefix, String(Date.now()), id]
+    return this.#script(SCRIPTS.get, args, (reply) => {
       if (reply === null) return undefined
       const record = toRecord(id, reply as GetReply)
       if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid })
@@ -161,22 +165,26 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   update(id: string, change: SessionChange): Promise<boolean> {
-    const token = change.token
+    const unset = change.unset ?? []
+    const set = change.set ?? new Map<string, JsonValue>()
     const args = [
+      sessionKey(this.#prefix, id),
+      this.#keyspace,
+      this.#prefix,
+      String(Date.now()),
       id,
-      token ? '1' : '0',
-      token?.tokenHash ?? '',
-      token?.previousTokenHash ?? '',
-      String(token?.previousTokenExpiresAt ?? 0),
-      String(change.unset?.length ?? 0),
+      String(unset.length),
+      String(set.size),
     ]
-    for (const key of change.unset ?? []) args.push(VALUE_FIELD + key)
-    for (const [key, value] of change.set ?? []) args.push(VALUE_FIELD + key, JSON.stringify(value))
-    return this.#script(SCRIPTS.update, [sessionKey(this.#prefix, id)], args).then((reply) => {
+    for (const key of unset) args.push(VALUE_FIELD + key)
+    for (const [key, value] of set) args.push(VALUE_FIELD + key, JSON.stringify(value))
+    const token = change.token
+    if (token)
+      args.push(token.tokenHash, token.previousTokenHash ?? '', String(token.previousTokenExpiresAt ?? 0))
+    return this.#script(SCRIPTS.update, args, (reply) => {
       if (reply === null) return false
-      const [state, uid] = reply as [state: 'live' | 'expired', uid: string]
-      if (state === 'expired') {
-        this.emit('expired', { id, uid })
+      if (typeof reply === 'string') {
+        this.emit('expired', { id, uid: reply })
         return false
       }
       return true
@@ -184,15 +192,20 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   async delete(id: string): Promise<void> {
-    const uid = (await this.#script(SCRIPTS.delete, [sessionKey(this.#prefix, id)], [id])) as string | null
+    const uid = (await this.#script(SCRIPTS.delete, [
+      sessionKey(this.#prefix, id),
+      ...this.#prelude(Date.now()),
+      id,
+    ])) as string | null
     if (uid !== null) this.emit('destroyed', { id, uid })
   }
 
   async list(uid: string): Promise<SessionSummary[]> {
-    const [live, expired] = (await this.#script(SCRIPTS.list, [userIndexKey(this.#prefix, uid)], [uid])) as [
-      string[],
-      string[],
-    ]
+    const [live, expired] = (await this.#script(SCRIPTS.list, [
+      userIndexKey(this.#prefix, uid),
+      ...this.#prelude(Date.now()),
+      uid,
+    ])) as [string[], string[]]
     for (const id of expired) this.emit('expired', { id, uid })
     const summaries: SessionSummary[] = []
     for (let index = 0; index + 4 < live.length; index += 5) {
@@ -209,11 +222,13 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   async deleteAll(uid: string, options: { except?: string; replaced?: boolean } = {}): Promise<number> {
-    const ended = (await this.#script(
-      SCRIPTS.deleteAll,
-      [userIndexKey(this.#prefix, uid)],
-      [uid, options.except ?? '', options.replaced ? '1' : '0'],
-    )) as string[]
+    const ended = (await this.#script(SCRIPTS.deleteAll, [
+      userIndexKey(this.#prefix, uid),
+      ...this.#prelude(Date.now()),
+      uid,
+      options.except ?? '',
+      options.replaced ? '1' : '0',
+    ])) as string[]
     for (const id of ended) this.emit('destroyed', { id, uid })
     return ended.length
   }
@@ -238,32 +253,37 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     client.disconnect()
   }
 
+  /** What every script takes after its keys (see redis-scripts.ts): key prefix, store prefix, now. */
+  #prelude(now: number): [keyspace: string, prefix: string, now: string] {
+    return [this.#keyspace, this.#prefix, String(now)]
+  }
+
   /**
-   * Runs one script, failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
+   * Runs one script (its keys, then `#prelude`, then its own arguments), failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
    * unless the client is connected, so no call sits in ioredis' offline queue to run long after
    * its request has given up.
    */
-  #script(script: RedisScript, keys: string[], args: string[], now = Date.now()): ScriptReply {
+  #script<T = unknown>(script: RedisScript, keysAndArgs: string[], read?: (reply: unknown) => T): Promise<T> {
     const own = this.#ownClient
-    if (own?.status !== 'ready') return this.#scriptWhenReady(script, keys, args, now)
+    if (own?.status !== 'ready') return this.#scriptWhenReady(script, keysAndArgs).then(read)
     // The store's own client bounds every command itself (commandTimeout, no offline queue),
-    // so the common case needs no timer of ours.
+    // so the common case needs no timer of ours, and the reply is read in the same step.
     const failed = (error: unknown): never => {
       throw unavailable(script, error)
     }
     try {
-      return this.#send(own, script, keys, args, now).then(undefined, failed)
+      return this.#send(own, script, keysAndArgs).then(read, failed) as Promise<T>
     } catch (error) {
       return Promise.reject(unavailable(script, error))
     }
   }
 
   /** `#script` on a client given to the store, or its own while not connected: bounded by a timer. */
-  async #scriptWhenReady(script: RedisScript, keys: string[], args: string[], now: number): ScriptReply {
+  async #scriptWhenReady(script: RedisScript, keysAndArgs: string[]): ScriptReply {
     let abandoned = false
     const attempt = this.#readyClient().then((client) => {
       if (abandoned) throw new Error('gave up before sending')
-      return this.#send(client, script, keys, args, now)
+      return this.#send(client, script, keysAndArgs)
     })
     try {
       return await withTimeout(attempt, this.#timeout, () => {
@@ -279,9 +299,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
    * `defineCommand` does, but without its per-call wrapper (a closure, a WeakSet lookup and an
    * array copy). A Redis that lost its scripts (SCRIPT FLUSH, a failover) is sent them again.
    */
-  #send(client: RedisClient, script: RedisScript, keys: string[], args: string[], now: number): ScriptReply {
-    const keyspace = (client.options.keyPrefix ?? '') + this.#prefix
-    const keysAndArgs = [...keys, keyspace, this.#prefix, String(now), ...args]
+  #send(client: RedisClient, script: RedisScript, keysAndArgs: string[]): ScriptReply {
     // a single client's socket is new after each reconnect; a Cluster's nodes answer NOSCRIPT
     const connection: object = 'stream' in client && client.stream ? client.stream : client
     let sent = this.#scriptsSent.get(connection)
@@ -364,12 +382,12 @@ type GetReply = [
   state: 'live' | 'ended' | 'expired',
   uid: string,
   tokenHash: string | null,
-  createdAt: string | null,
-  lastActiveAt: string | null,
-  maxAge: string | null,
-  lifetime: string | null,
+  createdAt: number | null,
+  lastActiveAt: number | null,
+  maxAge: number | null,
+  lifetime: number | null,
   previousTokenHash: string | null,
-  previousTokenExpiresAt: string | null,
+  previousTokenExpiresAt: number | null,
   ended: string | null,
   ...values: string[],
 ]
@@ -381,7 +399,7 @@ function toRecord(id: string, reply: GetReply): SessionRecord {
   const [state, uid, tokenHash, createdAt, lastActiveAt, maxAge, lifetime, previousTokenHash] = reply
   const values = new Map<string, JsonValue>()
   for (let index = FIRST_VALUE; index + 1 < reply.length; index += 2)
-    values.set(reply[index]!, JSON.parse(reply[index + 1]!))
+    values.set(reply[index] as string, JSON.parse(reply[index + 1] as string))
   const record: SessionRecord = {
     id,
     uid,
@@ -402,8 +420,8 @@ function toRecord(id: string, reply: GetReply): SessionRecord {
 }
 
 /** A metadata number; `NaN` when the field is missing, as from a damaged hash. */
-function numberOf(text: string | null): number {
-  return text === null ? Number.NaN : Number(text)
+function numberOf(value: number | null | undefined): number {
+  return value ?? Number.NaN
 }
 
 /** A failed store call, logged for NODE_DEBUG and reported as STORE_UNAVAILABLE. */
