@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { hashString, SessionSlab, setValue } from './session-slab'
+import { SessionSlab, setValue } from './session-slab'
 import type {
   CreateOptions,
   SessionChange,
@@ -8,6 +8,9 @@ import type {
   StoreEvents,
   UserSessionStore,
 } from './store'
+
+/** What a removal tells listeners: nothing for a marker or a replaced id. */
+type RemovalEvent = 'destroyed' | 'expired' | 'evicted' | undefined
 
 /** Options of `new MemoryStore()`. */
 export interface MemoryStoreOptions {
@@ -27,12 +30,6 @@ export interface MemoryStoreOptions {
 const SWEEP_SLICE_MS = 2
 
 /**
- * The id index is split in this many Maps: a Map rehashes all its entries when it grows or
- * shrinks, which for a million sessions in one Map stalls the event loop for tens of ms.
- */
-const SHARDS = 64
-
-/**
  * The embedded store for a single process: bounded by `capacity` with least-recently-active
  * eviction, swept every `heartbeat` seconds at a cost that grows with the sessions it removes,
  * in slices of a few milliseconds so a mass expiry never stalls requests. Sweeps walk sessions in
@@ -43,8 +40,6 @@ const SHARDS = 64
  * app.use(sessionMiddleware({ store: new MemoryStore({ capacity: 100_000 }) }))
  */
 export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessionStore {
-  /** id → slot, split by id; each Map's order is activity order, least recently active first. */
-  readonly #shards = Array.from({ length: SHARDS }, () => new Map<string, number>())
   #size = 0
   readonly #slab = new SessionSlab()
   /** Ids of sessions with a lifetime, in creation order, for the absolute-deadline sweep. */
@@ -76,9 +71,8 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
     if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
     this.#remove(record.id, undefined)
-    while (this.#size >= this.#capacity) this.#remove(this.#leastRecentlyActive(), 'evicted')
-    const slot = this.#slab.add(record, JSON.stringify(Object.fromEntries(record.values)))
-    this.#shardOf(record.id).set(record.id, slot)
+    while (this.#size >= this.#capacity) this.#removeSlot(this.#slab.oldest()!, 'evicted')
+    this.#slab.add(record, JSON.stringify(Object.fromEntries(record.values)))
     this.#size++
     if (record.lifetime > 0) this.#byCreation.push(record.id)
     this.emit('created', { id: record.id, uid: record.uid })
@@ -86,31 +80,28 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
 
   /** Answers synchronously: a read costs the request no promise and no extra turn. */
   get(id: string): SessionRecord | undefined {
-    const shard = this.#shardOf(id)
-    const slot = shard.get(id)
-    if (slot === undefined) return undefined
     const slab = this.#slab
+    const slot = slab.find(id)
+    if (slot === undefined) return undefined
     const ended = slab.ended(slot)
     if (ended === undefined) {
       const now = Date.now()
       if (slab.deadline(slot) <= now) {
         const record = slab.toRecord(slot, id, 'expired')
-        this.#remove(id, 'expired')
+        this.#removeSlot(slot, 'expired')
         return record
       }
       slab.touch(slot, now)
-      shard.delete(id)
-      shard.set(id, slot)
     }
     return slab.toRecord(slot, id, ended)
   }
 
   /** Answers synchronously, like `get`. */
   update(id: string, change: SessionChange): boolean {
-    const slot = this.#shardOf(id).get(id)
+    const slot = this.#slab.find(id)
     if (slot === undefined || this.#slab.ended(slot) !== undefined) return false
     if (this.#slab.deadline(slot) <= Date.now()) {
-      this.#remove(id, 'expired')
+      this.#removeSlot(slot, 'expired')
       return false
     }
     if (change.set?.size || change.unset?.length) {
@@ -174,19 +165,19 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     let checked = 0
     const outOfTime = () => ++checked % 32 === 0 && performance.now() > stopAt
     const slab = this.#slab
-    for (const shard of this.#shards) {
-      for (const [id, slot] of shard) {
-        if (slab.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
-        if (slab.deadline(slot) > now) break
-        this.#remove(id, slab.ended(slot) ? undefined : 'expired')
-        if (outOfTime()) return false
-      }
+    for (let slot = slab.oldest(); slot !== undefined; ) {
+      if (slab.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
+      if (slab.deadline(slot) > now) break
+      const newer = slab.newer(slot)
+      this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
+      slot = newer
+      if (outOfTime()) return false
     }
     while (this.#byCreationHead < this.#byCreation.length) {
       const id = this.#byCreation[this.#byCreationHead]!
-      const slot = this.#shardOf(id).get(id)
+      const slot = slab.find(id)
       if (slot !== undefined && slab.absoluteDeadline(slot) > now) break
-      if (slot !== undefined) this.#remove(id, slab.ended(slot) ? undefined : 'expired')
+      if (slot !== undefined) this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
       this.#byCreationHead++
       if (outOfTime()) return false
     }
@@ -213,29 +204,13 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     return ended
   }
 
-  #shardOf(id: string): Map<string, number> {
-    return this.#shards[hashString(id) & (SHARDS - 1)]!
+  #remove(id: string, event: RemovalEvent): void {
+    const slot = this.#slab.find(id)
+    if (slot !== undefined) this.#removeSlot(slot, event)
   }
 
-  /** The id whose last activity is the oldest: the first entry of one of the shards. */
-  #leastRecentlyActive(): string {
-    let oldest: string | undefined
-    let oldestOrder = Infinity
-    for (const shard of this.#shards) {
-      const first = shard.entries().next()
-      if (first.done) continue
-      const [id, slot] = first.value
-      const order = this.#slab.activityOrder(slot)
-      if (order < oldestOrder) [oldest, oldestOrder] = [id, order]
-    }
-    return oldest!
-  }
-
-  #remove(id: string, event: 'destroyed' | 'expired' | 'evicted' | undefined): void {
-    const shard = this.#shardOf(id)
-    const slot = shard.get(id)
-    if (slot === undefined) return
-    shard.delete(id)
+  #removeSlot(slot: number, event: RemovalEvent): void {
+    const id = this.#slab.id(slot)
     this.#size--
     const uid = this.#slab.release(slot)
     // A mass expiry would otherwise build a payload per session for no listener: garbage the GC pays for.

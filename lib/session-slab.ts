@@ -18,8 +18,10 @@ const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
  * The memory store's sessions laid out column by column: numbers and token hashes in typed
  * arrays, strings in plain arrays, one slot a session. A million sessions then cost a few heap
  * objects each (id, uid, values) instead of a record object with boxed numbers and nested
- * strings, which keeps both the heap and garbage-collection pauses small. Sessions of one uid
- * are chained through a hash table of slots, so "all sessions of a user" needs no Set per user.
+ * strings, which keeps both the heap and garbage-collection pauses small. The indexes are
+ * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
+ * list in activity order. Unlike a Map, they never rehash on delete and allocate nothing to add
+ * or remove a session, so sweeping a million expired sessions leaves the collector no work.
  */
 export class SessionSlab {
   #ids: (string | undefined)[] = []
@@ -27,34 +29,39 @@ export class SessionSlab {
   /** The values as one JSON string: immutable, so every reader gets its own parsed copy. */
   #values: (string | undefined)[] = []
   readonly #parsed = new ParsedValues()
-  /** createdAt, lastActiveAt (epoch ms) and activity order per slot. */
+  /** createdAt, lastActiveAt (epoch ms) per slot. */
   #times = new Float64Array(0)
-  /** Counts creations and reads, so activity order is exact even within one millisecond. */
-  #activity = 0
   /** maxAge, lifetime (seconds) per slot. */
   #policy = new Int32Array(0)
   /** Token hashes, 32 bytes a slot: a Buffer, so a hash reads back as text without a view object. */
   #hashes = Buffer.alloc(0)
+  /** Chains of slots whose ids share a bucket. */
+  #idNext = new Int32Array(0)
+  #idBuckets = new Int32Array(0)
   /** Doubly linked chains of slots whose uids share a bucket. */
   #uidNext = new Int32Array(0)
   #uidPrev = new Int32Array(0)
   #buckets = new Int32Array(0)
+  /** Every slot in use, least recently active first: links to the next older and newer one. */
+  #older = new Int32Array(0)
+  #newer = new Int32Array(0)
+  #oldest = NONE
+  #newest = NONE
   #extras = new Map<number, Extra>()
   /** Freed slots, chained through #uidNext (a free slot is in no uid chain): no array to grow. */
   #freeHead = NONE
   #capacity = 0
   #used = 0
 
-  /** Stores a record (values already serialised) and resolves its slot. */
+  /** Stores a record (values already serialised) as the most recently active; its id must be new. */
   add(record: SessionRecord, values: string): number {
     const slot = this.#freeHead === NONE ? this.#grow() : this.#freeHead
     if (slot === this.#freeHead) this.#freeHead = this.#uidNext[slot]!
     this.#ids[slot] = record.id
     this.#uids[slot] = record.uid
     this.#values[slot] = values
-    this.#times[slot * 3] = record.createdAt
-    this.#times[slot * 3 + 1] = record.lastActiveAt
-    this.#times[slot * 3 + 2] = ++this.#activity
+    this.#times[slot * 2] = record.createdAt
+    this.#times[slot * 2 + 1] = record.lastActiveAt
     this.#policy[slot * 2] = record.maxAge
     this.#policy[slot * 2 + 1] = record.lifetime
     const extra: Extra = {}
@@ -67,7 +74,28 @@ export class SessionSlab {
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
     if (record.ended === undefined) this.#link(slot, record.uid)
     else this.#uidNext[slot] = this.#uidPrev[slot] = NONE
+    this.#linkId(slot, record.id)
+    this.#append(slot)
     return slot
+  }
+
+  /** The slot of session `id`, or `undefined` when the slab has none. */
+  find(id: string): number | undefined {
+    if (this.#capacity === 0) return undefined
+    for (let slot = this.#idBuckets[this.#idBucketOf(id)]!; slot !== NONE; slot = this.#idNext[slot]!)
+      if (this.#ids[slot] === id) return slot
+    return undefined
+  }
+
+  /** The least recently active slot, `undefined` when empty: where sweeps and eviction start. */
+  oldest(): number | undefined {
+    return this.#oldest === NONE ? undefined : this.#oldest
+  }
+
+  /** The slot active next after `slot`, `undefined` for the most recent. */
+  newer(slot: number): number | undefined {
+    const newer = this.#newer[slot]!
+    return newer === NONE ? undefined : newer
   }
 
   /** Frees a slot; resolves its uid when it held a live session (not a marker). */
@@ -75,6 +103,8 @@ export class SessionSlab {
     const uid = this.#uids[slot]
     const live = this.ended(slot) === undefined
     if (live) this.#unlink(slot, uid!)
+    this.#unlinkId(slot, this.#ids[slot]!)
+    this.#detach(slot)
     this.#ids[slot] = this.#uids[slot] = this.#values[slot] = undefined
     this.#extras.delete(slot)
     this.#uidNext[slot] = this.#freeHead
@@ -91,12 +121,7 @@ export class SessionSlab {
   }
 
   times(slot: number): { createdAt: number; lastActiveAt: number } {
-    return { createdAt: this.#times[slot * 3]!, lastActiveAt: this.#times[slot * 3 + 1]! }
-  }
-
-  /** Higher for the more recently active session. */
-  activityOrder(slot: number): number {
-    return this.#times[slot * 3 + 2]!
+    return { createdAt: this.#times[slot * 2]!, lastActiveAt: this.#times[slot * 2 + 1]! }
   }
 
   /** When the session ends if left idle (epoch ms), `Infinity` for never. */
@@ -106,17 +131,20 @@ export class SessionSlab {
 
   idleDeadline(slot: number): number {
     const maxAge = this.#policy[slot * 2]!
-    return maxAge > 0 ? this.#times[slot * 3 + 1]! + maxAge * 1000 : Infinity
+    return maxAge > 0 ? this.#times[slot * 2 + 1]! + maxAge * 1000 : Infinity
   }
 
   absoluteDeadline(slot: number): number {
     const lifetime = this.#policy[slot * 2 + 1]!
-    return lifetime > 0 ? this.#times[slot * 3]! + lifetime * 1000 : Infinity
+    return lifetime > 0 ? this.#times[slot * 2]! + lifetime * 1000 : Infinity
   }
 
+  /** Records activity at `now`: the session becomes the most recently active. */
   touch(slot: number, now: number): void {
-    this.#times[slot * 3 + 1] = now
-    this.#times[slot * 3 + 2] = ++this.#activity
+    this.#times[slot * 2 + 1] = now
+    if (slot === this.#newest) return
+    this.#detach(slot)
+    this.#append(slot)
   }
 
   /** A fresh copy of the values, for one request to read and change. */
@@ -179,8 +207,8 @@ export class SessionSlab {
       id,
       uid: this.#uids[slot]!,
       tokenHash: extra?.tokenHash ?? this.#readHash(slot),
-      createdAt: this.#times[slot * 3]!,
-      lastActiveAt: this.#times[slot * 3 + 1]!,
+      createdAt: this.#times[slot * 2]!,
+      lastActiveAt: this.#times[slot * 2 + 1]!,
       maxAge: this.#policy[slot * 2]!,
       lifetime: this.#policy[slot * 2 + 1]!,
       values: this.values(slot),
@@ -211,6 +239,46 @@ export class SessionSlab {
     return hashString(uid) & (this.#buckets.length - 1)
   }
 
+  #idBucketOf(id: string): number {
+    return hashString(id) & (this.#idBuckets.length - 1)
+  }
+
+  #linkId(slot: number, id: string): void {
+    const bucket = this.#idBucketOf(id)
+    this.#idNext[slot] = this.#idBuckets[bucket]!
+    this.#idBuckets[bucket] = slot
+  }
+
+  #unlinkId(slot: number, id: string): void {
+    const bucket = this.#idBucketOf(id)
+    let current = this.#idBuckets[bucket]!
+    if (current === slot) {
+      this.#idBuckets[bucket] = this.#idNext[slot]!
+      return
+    }
+    while (this.#idNext[current] !== slot) current = this.#idNext[current]!
+    this.#idNext[current] = this.#idNext[slot]!
+  }
+
+  /** Puts a slot at the most recently active end of the activity list. */
+  #append(slot: number): void {
+    this.#older[slot] = this.#newest
+    this.#newer[slot] = NONE
+    if (this.#newest === NONE) this.#oldest = slot
+    else this.#newer[this.#newest] = slot
+    this.#newest = slot
+  }
+
+  /** Takes a slot out of the activity list. */
+  #detach(slot: number): void {
+    const older = this.#older[slot]!
+    const newer = this.#newer[slot]!
+    if (older === NONE) this.#oldest = newer
+    else this.#newer[older] = newer
+    if (newer === NONE) this.#newest = older
+    else this.#older[newer] = older
+  }
+
   #link(slot: number, uid: string): void {
     const bucket = this.#bucketOf(uid)
     const head = this.#buckets[bucket]!
@@ -229,22 +297,28 @@ export class SessionSlab {
     this.#uidNext[slot] = this.#uidPrev[slot] = NONE
   }
 
-  /** A never-used slot, doubling the columns (and rehashing the uid chains) when they are full. */
+  /** A never-used slot, doubling the columns (and rehashing the id and uid chains) when they are full. */
   #grow(): number {
     if (this.#used === this.#capacity) {
       const capacity = Math.max(64, this.#capacity * 2)
-      this.#times = resized(this.#times, capacity * 3)
+      this.#times = resized(this.#times, capacity * 2)
       this.#policy = resized(this.#policy, capacity * 2)
       const hashes = Buffer.alloc(capacity * HASH_BYTES)
       this.#hashes.copy(hashes)
       this.#hashes = hashes
       this.#uidNext = resized(this.#uidNext, capacity)
       this.#uidPrev = resized(this.#uidPrev, capacity)
+      this.#older = resized(this.#older, capacity)
+      this.#newer = resized(this.#newer, capacity)
+      this.#idNext = resized(this.#idNext, capacity)
       this.#buckets = new Int32Array(capacity).fill(NONE)
+      this.#idBuckets = new Int32Array(capacity).fill(NONE)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
-        const uid = this.#uids[slot]
-        if (uid !== undefined && this.ended(slot) === undefined) this.#link(slot, uid)
+        const id = this.#ids[slot]
+        if (id === undefined) continue
+        this.#linkId(slot, id)
+        if (this.ended(slot) === undefined) this.#link(slot, this.#uids[slot]!)
       }
     }
     return this.#used++
