@@ -165,12 +165,11 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     let checked = 0
     const outOfTime = () => ++checked % 32 === 0 && performance.now() > stopAt
     const slab = this.#slab
-    for (let slot = slab.oldest(); slot !== undefined; ) {
+    // always the oldest afresh: an `expired` listener may have removed or touched other sessions
+    for (let slot = slab.oldest(); slot !== undefined; slot = slab.oldest()) {
       if (slab.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
       if (slab.deadline(slot) > now) break
-      const newer = slab.newer(slot)
       this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
-      slot = newer
       if (outOfTime()) return false
     }
     while (this.#byCreationHead < this.#byCreation.length) {

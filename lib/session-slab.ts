@@ -20,8 +20,9 @@ const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
  * objects each (id, uid, values) instead of a record object with boxed numbers and nested
  * strings, which keeps both the heap and garbage-collection pauses small. The indexes are
  * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
- * list in activity order. Unlike a Map, they never rehash on delete and allocate nothing to add
- * or remove a session, so sweeping a million expired sessions leaves the collector no work.
+ * list in activity order. Unlike Maps, they are rebuilt only when the slab doubles, never on
+ * delete, and touching or removing a session allocates nothing, so a sweep of a million expired
+ * sessions leaves the collector only the sessions' own strings.
  */
 export class SessionSlab {
   #ids: (string | undefined)[] = []
@@ -90,12 +91,6 @@ export class SessionSlab {
   /** The least recently active slot, `undefined` when empty: where sweeps and eviction start. */
   oldest(): number | undefined {
     return this.#oldest === NONE ? undefined : this.#oldest
-  }
-
-  /** The slot active next after `slot`, `undefined` for the most recent. */
-  newer(slot: number): number | undefined {
-    const newer = this.#newer[slot]!
-    return newer === NONE ? undefined : newer
   }
 
   /** Frees a slot; resolves its uid when it held a live session (not a marker). */

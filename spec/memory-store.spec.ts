@@ -75,6 +75,20 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(0)
   })
 
+  it('sweeps on when an expired listener ends or reads other sessions meanwhile', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ heartbeat: 0 })
+    store.on('expired', ({ uid }) => {
+      void store.deleteAll(uid)
+      store.get('c')
+    })
+    for (const id of ['a', 'b', 'c'])
+      await store.create(record(id, { uid: id === 'c' ? 'v' : 'u', maxAge: 1 }))
+    jest.setSystemTime(Date.now() + 5000)
+    expect(() => store.sweep()).not.toThrow()
+    expect([store.size, await store.list('u'), await store.list('v')]).toEqual([0, [], []])
+  })
+
   it('removes sessions at their lifetime even while they stay active', async () => {
     jest.useFakeTimers()
     store = new MemoryStore({ heartbeat: 10 })
