@@ -154,6 +154,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   get(id: string): Promise<SessionRecord | undefined> {
+    // #prelude written out here and in update, the per-request calls: no array to spread
     const key = sessionKey(this.#prefix, id)
     const args = [key, this.#keyspace, this.#prefix, String(Date.now()), id]
     return this.#script(SCRIPTS.get, args, (reply) => {
