@@ -16,6 +16,18 @@ export const ENDPOINTS = {
 } as const
 export type Endpoint = keyof typeof ENDPOINTS
 
+/** One run of load on `endpoint` of `server`: `connections` clients, each with its own session cookie. */
+export function loadOn(
+  server: ScenarioServer,
+  endpoint: Endpoint,
+  connections: number,
+  seconds: number,
+  cookies: string[],
+): LoadRequest {
+  const { method, path } = ENDPOINTS[endpoint]
+  return { url: server.url(path), method, connections, seconds, cookies }
+}
+
 export interface HttpConfig {
   scenarios: ScenarioName[]
   rounds: number
@@ -69,13 +81,7 @@ export async function httpPhase(config: HttpConfig, log: (line: string) => void)
       retries = config.retries,
     ) => {
       const { server, cookies } = servers.get(name)!
-      const request: LoadRequest = {
-        url: server.url(ENDPOINTS[endpoint].path),
-        method: ENDPOINTS[endpoint].method,
-        connections: config.connections,
-        seconds,
-        cookies,
-      }
+      const request = loadOn(server, endpoint, config.connections, seconds, cookies)
       const pids: Record<string, number | undefined> = {
         server: server.pid,
         loader: loader.process.pid,

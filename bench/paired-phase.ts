@@ -7,8 +7,8 @@
  */
 import { SCENARIO_INFO, type ScenarioName } from './apps'
 import { Child } from './children'
-import { ENDPOINTS, type Endpoint, type HttpConfig } from './http-phase'
-import type { LoadRequest, LoadResult } from './loader'
+import { ENDPOINTS, type Endpoint, type HttpConfig, loadOn } from './http-phase'
+import type { LoadResult } from './loader'
 import { ScenarioServer } from './scenario-server'
 import { median, range } from './stats'
 
@@ -60,13 +60,7 @@ export async function pairedPhase(
       const loadBoth = (endpoint: Endpoint, seconds: number) =>
         Promise.all(
           sides.map(async ({ loader, server, cookies }) => {
-            const load: LoadRequest = {
-              url: server.url(ENDPOINTS[endpoint].path),
-              method: ENDPOINTS[endpoint].method,
-              connections: config.connections,
-              seconds,
-              cookies,
-            }
+            const load = loadOn(server, endpoint, config.connections, seconds, cookies)
             return (await loader.request({ type: 'run', load })).result as LoadResult
           }),
         )

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SCENARIO_INFO, type ScenarioName } from './apps'
 import { Child } from './children'
-import { ENDPOINTS, type Endpoint } from './http-phase'
-import type { LoadRequest, LoadResult } from './loader'
+import { ENDPOINTS, type Endpoint, loadOn } from './http-phase'
+import type { LoadResult } from './loader'
 import { ScenarioServer } from './scenario-server'
 
 interface CallFrame {
@@ -94,13 +94,7 @@ export async function profilePhase(
         let allocations: ProfileSummary['allocations']
         try {
           const cookies = await server.login(config.connections)
-          const request = (seconds: number): LoadRequest => ({
-            url: server.url(ENDPOINTS[endpoint].path),
-            method: ENDPOINTS[endpoint].method,
-            connections: config.connections,
-            seconds,
-            cookies,
-          })
+          const request = (seconds: number) => loadOn(server, endpoint, config.connections, seconds, cookies)
           await loader.request({ type: 'run', load: request(2) })
           await server.request({ type: 'profile-start', intervalMicroseconds: 250 })
           load = (await loader.request({ type: 'run', load: request(config.seconds) })).result as LoadResult
