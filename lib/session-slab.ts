@@ -1,4 +1,5 @@
 import { ParsedValues } from './parsed-values'
+import { hashString } from './string-hash'
 import type { SessionRecord, TokenRotation } from './store'
 import type { JsonValue } from './values'
 
@@ -325,14 +326,6 @@ export function setValue(values: Record<string, JsonValue>, key: string, value: 
   if (key === '__proto__')
     Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true })
   else values[key] = value
-}
-
-/** FNV-1a over the string's UTF-16 units: a fast, well-spread 32-bit hash for in-memory indexes. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5
-  for (let index = 0; index < text.length; index++)
-    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193)
-  return hash >>> 0
 }
 
 function resized<T extends Float64Array | Int32Array>(array: T, length: number): T {

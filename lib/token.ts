@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hashString } from './string-hash'
 
 /** Longest token header or cookie value looked at; anything longer is refused unread. */
 export const MAX_TOKEN_LENGTH = 256
@@ -72,13 +73,16 @@ export interface VerifiedToken extends TokenParts {
 
 /**
  * Verifies tokens and remembers up to `capacity` that checked out (about 300 bytes each), so the
- * requests of active sessions cost a Map lookup instead of an HMAC and a SHA-256. Only signed
- * tokens are kept, which forged ones cannot fill, and the keys never change while it runs.
+ * requests of active sessions skip the HMAC and the SHA-256. They are kept under a hash of the
+ * token's last characters (its signature, which only this server can make), not under the token
+ * itself: a Map hashes a string key whole, and the token is a new string on every request, so
+ * that would cost more than the lookup saves. Only signed tokens are kept, which forged ones
+ * cannot displace, and the keys never change while it runs.
  */
 export class VerifiedTokens {
   readonly #signer: TokenSigner
   readonly #capacity: number
-  readonly #verified = new Map<string, VerifiedToken>()
+  readonly #verified = new Map<number, VerifiedToken & { token: string }>()
 
   constructor(signer: TokenSigner, capacity = 1024) {
     this.#signer = signer
@@ -87,22 +91,31 @@ export class VerifiedTokens {
 
   /** The token's parts when it is well formed and signed, else `undefined`. */
   verify(token: string): VerifiedToken | undefined {
-    const known = this.#verified.get(token)
-    if (known) return known
+    const key = hashString(token, Math.max(token.length - SIGNATURE_CHARACTERS_HASHED, 0))
+    const known = this.#verified.get(key)
+    if (known !== undefined && known.token === token) return known
     const parts = this.#signer.verify(token)
     if (!parts) return undefined
-    const verified = { ...parts, secretHash: Buffer.from(hashSecret(parts.secret)) }
+    const verified = { ...parts, secretHash: Buffer.from(hashSecret(parts.secret)), token }
     if (this.#verified.size >= this.#capacity) this.#verified.clear()
-    this.#verified.set(token, verified)
+    this.#verified.set(key, verified)
     return verified
   }
 }
 
+/** How many of a token's last characters (its signature's) key it in `VerifiedTokens`. */
+const SIGNATURE_CHARACTERS_HASHED = 8
+
+/** Length of a SHA-256 hash in base64url: what `hashSecret` gives and stores keep. */
+const HASH_TEXT_LENGTH = 43
+/** Where a stored hash is copied to be compared: one buffer, so a request allocates none. */
+const storedHashBytes = Buffer.alloc(HASH_TEXT_LENGTH)
+
 /** Compares the hash of a presented secret with a stored hash in constant time. */
 export function hashMatches(secretHash: Buffer, storedHash: string | undefined): boolean {
-  if (storedHash === undefined) return false
-  const stored = Buffer.from(storedHash)
-  return stored.length === secretHash.length && timingSafeEqual(stored, secretHash)
+  if (storedHash === undefined || storedHash.length !== secretHash.length) return false
+  const stored = storedHash.length === HASH_TEXT_LENGTH ? storedHashBytes : Buffer.alloc(storedHash.length)
+  return stored.write(storedHash, 'latin1') === stored.length && timingSafeEqual(stored, secretHash)
 }
 
 /** SHA-256 of a token secret, base64url: what a store keeps instead of the token. */

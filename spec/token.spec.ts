@@ -85,6 +85,8 @@ describe('hashMatches()', () => {
     expect(hashMatches(presented, hashSecret('other'))).toBe(false)
     expect(hashMatches(presented, undefined)).toBe(false)
     expect(hashMatches(presented, 'short')).toBe(false)
+    expect(hashMatches(Buffer.from('not-a-hash'), 'not-a-hash')).toBe(true)
+    expect(hashMatches(Buffer.from('not-a-hash'), 'not-a-hasH')).toBe(false)
   })
 })
 
