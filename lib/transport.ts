@@ -23,20 +23,37 @@ export class TokenTransport {
     this.#headerKey = options.header === false ? undefined : options.header.toLowerCase()
   }
 
-  /** The token the request presents, or `undefined` when it presents none. */
+  /**
+   * The token the request presents, or `undefined` when it presents none. `req.cookies` (from
+   * `cookie-parser`, or an adapter that hands cookies over parsed) is looked at only when there is
+   * no `Cookie` header, since it holds the same cookies: on Express, a property a request lacks
+   * costs a walk up its prototype chain.
+   */
   read(req: TokenRequest): string | undefined {
+    const headers = req.headers
     if (this.#headerKey !== undefined) {
-      const value = req.headers[this.#headerKey]
+      const value = headers[this.#headerKey]
       const header = Array.isArray(value) ? value[0] : value
       if (header) return header
     }
     if (this.#options.cookie === false) return undefined
+    if (headers.cookie !== undefined) return this.#fromCookieHeader(headers.cookie)
     const parsed = req.cookies
-    if (parsed !== null && typeof parsed === 'object') {
-      const value = (parsed as Record<string, unknown>)[this.#options.name]
-      if (typeof value === 'string' && Object.hasOwn(parsed, this.#options.name)) return value || undefined
+    if (parsed === null || typeof parsed !== 'object') return undefined
+    const value = (parsed as Record<string, unknown>)[this.#options.name]
+    return typeof value === 'string' && Object.hasOwn(parsed, this.#options.name)
+      ? value || undefined
+      : undefined
+  }
+
+  #fromCookieHeader(header: string): string | undefined {
+    if (header.length > 16384) return undefined
+    try {
+      const value = parse(header)[this.#options.name]
+      return value && value.length <= MAX_TOKEN_LENGTH * 3 ? value : undefined
+    } catch {
+      return undefined
     }
-    return this.#fromCookieHeader(req.headers.cookie)
   }
 
   /**
@@ -54,16 +71,6 @@ export class TokenTransport {
     if (res.headersSent) return
     if (this.#options.header !== false) res.removeHeader(this.#options.header)
     this.#setCookie(req, res, '', 0)
-  }
-
-  #fromCookieHeader(header: string | undefined): string | undefined {
-    if (!header || header.length > 16384) return undefined
-    try {
-      const value = parse(header)[this.#options.name]
-      return value && value.length <= MAX_TOKEN_LENGTH * 3 ? value : undefined
-    } catch {
-      return undefined
-    }
   }
 
   #setCookie(req: TokenRequest, res: ServerResponse, value: string, maxAge: number): void {

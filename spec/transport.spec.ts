@@ -153,4 +153,35 @@ describe('with cookie-parser', () => {
       uid: 'u',
     })
   })
+
+  /** An app whose requests carry `cookies` as an adapter would set them, before the middleware runs. */
+  const withCookies = (cookies: (token: string) => Record<string, string>) => {
+    let issued = ''
+    const app = express()
+    app.use((req, _res, next) => {
+      ;(req as typeof req & { cookies: unknown }).cookies = cookies(issued)
+      next()
+    })
+    app.use(sessionMiddleware({ secret, store: new MemoryStore({ heartbeat: 0 }) }))
+    app.post('/login', async (req, res) => {
+      issued = await req.session.create('u')
+      res.json({ token: issued })
+    })
+    app.get('/me', (req, res) => res.json({ exists: req.session.exists }))
+    return app
+  }
+
+  it('reads req.cookies when the request has no Cookie header', async () => {
+    const app = withCookies((token) => ({ _cookie_vars: token }))
+    await request(app).post('/login')
+    expect((await request(app).get('/me')).body).toEqual({ exists: true })
+  })
+
+  it('reads the Cookie header first, since req.cookies holds the same cookies', async () => {
+    const app = withCookies(() => ({ _cookie_vars: 'not-the-token' }))
+    const { token } = (await request(app).post('/login')).body
+    expect((await request(app).get('/me').set('Cookie', `_cookie_vars=${token}`)).body).toEqual({
+      exists: true,
+    })
+  })
 })
