@@ -71,8 +71,9 @@ function admit(
   const error = refusal(record, parts)
   if (error || !record) request.session = refused(context, error)
   else {
-    request.session = new Session(context, { record, token }, true)
-    if (record.lifetime === 0 && Date.now() - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
+    request.session = new Session(context, record, token, true)
+    // a cookie nearing the browser's cap is renewed; the read just slid lastActiveAt to now
+    if (record.lifetime === 0 && record.lastActiveAt - record.createdAt > (MAX_COOKIE_AGE / 2) * 1000)
       context.deliver(token, MAX_COOKIE_AGE)
   }
   next()
@@ -108,7 +109,7 @@ class RequestContext implements SessionContext {
 
 /** A session for a request whose token was refused, with the reason. */
 function refused(context: RequestContext, error: SessionError | undefined): Session {
-  const session = new Session(context, undefined, true)
+  const session = new Session(context, undefined, undefined, true)
   session.error = error
   return session
 }

@@ -58,14 +58,10 @@ export class Session<T extends object = SessionValues> {
   #flushing: Promise<void> | undefined
 
   /** @internal Built by the middleware. */
-  constructor(
-    context: SessionContext,
-    verified?: { record: SessionRecord; token: string },
-    presentedToken = false,
-  ) {
+  constructor(context: SessionContext, record?: SessionRecord, token?: string, presentedToken = false) {
     this.#context = context
-    this.#record = verified?.record
-    this.#token = verified?.token
+    this.#record = record
+    this.#token = token
     this.#presentedToken = presentedToken
   }
 
