@@ -108,7 +108,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       const values = this.#slab.plainValues(slot)
       for (const key of change.unset ?? []) delete values[key]
       for (const [key, value] of change.set ?? []) setValue(values, key, value)
-      this.#slab.setValues(slot, values, JSON.stringify(values))
+      this.#slab.setValues(slot, values)
     }
     if (change.token) this.#slab.rotateToken(slot, change.token)
     return true

@@ -1,6 +1,6 @@
-import { ParsedValues } from './parsed-values'
-import { hashString } from './string-hash'
+import { HotValues } from './hot-values'
 import type { SessionRecord, TokenRotation } from './store'
+import { hashString } from './string-hash'
 import type { JsonValue } from './values'
 
 /** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
@@ -28,9 +28,11 @@ const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
 export class SessionSlab {
   #ids: (string | undefined)[] = []
   #uids: (string | undefined)[] = []
-  /** The values as one JSON string: immutable, so every reader gets its own parsed copy. */
+  /** The values as one JSON string: immutable, so every reader gets its own parsed copy. Stale while #hot holds newer ones. */
   #values: (string | undefined)[] = []
-  readonly #parsed = new ParsedValues()
+  readonly #hot = new HotValues((slot, json) => {
+    this.#values[slot] = json
+  })
   /** createdAt, lastActiveAt (epoch ms) per slot. */
   #times = new Float64Array(0)
   /** maxAge, lifetime (seconds) per slot. */
@@ -102,6 +104,7 @@ export class SessionSlab {
     this.#unlinkId(slot, this.#ids[slot]!)
     this.#detach(slot)
     this.#ids[slot] = this.#uids[slot] = this.#values[slot] = undefined
+    this.#hot.forget(slot)
     this.#extras.delete(slot)
     this.#uidNext[slot] = this.#freeHead
     this.#freeHead = slot
@@ -145,7 +148,7 @@ export class SessionSlab {
 
   /** A fresh copy of the values, for one request to read and change. */
   values(slot: number): Map<string, JsonValue> {
-    const parsed = this.#parsed.parse(slot, this.#values[slot]!)
+    const parsed = this.#hot.read(slot, this.#values[slot]!)
     const values = new Map<string, JsonValue>()
     for (const key in parsed) if (Object.hasOwn(parsed, key)) values.set(key, parsed[key]!)
     return values
@@ -156,13 +159,13 @@ export class SessionSlab {
    * `setValues`. Its keys are own data properties (`__proto__` included); set them with `setValue`.
    */
   plainValues(slot: number): Record<string, JsonValue> {
-    return { ...this.#parsed.parse(slot, this.#values[slot]!) }
+    return { ...this.#hot.read(slot, this.#values[slot]!) }
   }
 
-  /** Replaces the values: `values` (which the slab keeps, unchanged from here on) and their JSON. */
-  setValues(slot: number, values: Record<string, JsonValue>, json: string): void {
-    this.#values[slot] = json
-    this.#parsed.remember(slot, json, values)
+  /** Replaces the values with `values`, which the slab keeps, unchanged from here on. */
+  setValues(slot: number, values: Record<string, JsonValue>): void {
+    const json = this.#hot.write(slot, values)
+    if (json !== undefined) this.#values[slot] = json
   }
 
   rotateToken(slot: number, rotation: TokenRotation): void {
@@ -183,6 +186,7 @@ export class SessionSlab {
   markReplaced(slot: number): void {
     this.#unlink(slot, this.#uids[slot]!)
     this.#values[slot] = '{}'
+    this.#hot.forget(slot)
     const extra = this.#extras.get(slot) ?? {}
     delete extra.previousTokenHash
     delete extra.previousTokenExpiresAt

@@ -135,4 +135,24 @@ describe('MemoryStore', () => {
     snapshot?.values.set('n', 99)
     expect((await store.get('a'))?.values.get('n')).toBe(1)
   })
+
+  it('keeps every write when more sessions are written than it holds decoded', async () => {
+    // 3,000 sessions written in turn outnumber the 1,024 kept decoded: most writes reach the
+    // stored JSON only when another session takes their place
+    store = new MemoryStore({ heartbeat: 0, capacity: 5000 })
+    const ids = Array.from({ length: 3000 }, (_, index) => `session-${index}`)
+    for (const id of ids) await store.create(record(id))
+    for (let round = 1; round <= 3; round++)
+      for (const id of ids) expect(store.update(id, { set: new Map([['n', round]]) })).toBe(true)
+    for (const id of ids) expect(store.get(id)?.values.get('n')).toBe(3)
+  })
+
+  it('gives a session never the unstored values of the one that had its place before', async () => {
+    store = new MemoryStore({ heartbeat: 0, capacity: 1 })
+    await store.create(record('old'))
+    store.update('old', { set: new Map([['n', 41]]) })
+    await store.create(record('new', { values: new Map([['fresh', true]]) }))
+    expect(store.get('old')).toBeUndefined()
+    expect([...store.get('new')!.values]).toEqual([['fresh', true]])
+  })
 })

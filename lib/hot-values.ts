@@ -1,0 +1,80 @@
+import type { JsonValue } from './values'
+
+type Values = Readonly<Record<string, JsonValue>>
+
+const NONE = -1
+
+/**
+ * The memory store's recently used session values, parsed and direct-mapped by slot. Reading a
+ * hot session skips `JSON.parse`; writing one skips `JSON.stringify` too, because the entry then
+ * holds values newer than the slot's JSON and gives them to `writeBack` as JSON only when another
+ * slot takes its place (`JSON.stringify` is most of what a write costs the store otherwise). Only
+ * values that are all primitives are kept, because readers copy them one level deep. It holds
+ * at most `size` entries, whatever the number of sessions, and allocates none per request.
+ */
+export class HotValues {
+  readonly #slots: Int32Array
+  readonly #values: (Values | undefined)[]
+  /** 1 where the entry is newer than its slot's JSON. */
+  readonly #newer: Uint8Array
+  readonly #mask: number
+  readonly #writeBack: (slot: number, json: string) => void
+
+  /** `size` is rounded up to a power of two; `writeBack` receives the JSON of evicted newer values. */
+  constructor(writeBack: (slot: number, json: string) => void, size = 1024) {
+    const entries = 2 ** Math.ceil(Math.log2(Math.max(size, 1)))
+    this.#slots = new Int32Array(entries).fill(NONE)
+    this.#values = new Array<Values | undefined>(entries).fill(undefined)
+    this.#newer = new Uint8Array(entries)
+    this.#mask = entries - 1
+    this.#writeBack = writeBack
+  }
+
+  /** The values of `slot`, whose stored JSON is `json` unless a write here is newer: shared, never to be changed. */
+  read(slot: number, json: string): Values {
+    const index = slot & this.#mask
+    if (this.#slots[index] === slot) return this.#values[index]!
+    const values = JSON.parse(json) as Values
+    if (allPrimitive(values)) this.#keep(index, slot, values, false)
+    return values
+  }
+
+  /**
+   * Takes new values for `slot` (which the caller gives up): answers the JSON to store now, or
+   * `undefined` when the entry keeps them and the JSON waits until the entry is evicted.
+   */
+  write(slot: number, values: Values): string | undefined {
+    if (allPrimitive(values)) {
+      this.#keep(slot & this.#mask, slot, values, true)
+      return undefined
+    }
+    this.forget(slot)
+    return JSON.stringify(values)
+  }
+
+  /** Drops the entry of `slot`, newer values included: the session ended or its values were replaced. */
+  forget(slot: number): void {
+    const index = slot & this.#mask
+    if (this.#slots[index] !== slot) return
+    this.#slots[index] = NONE
+    this.#values[index] = undefined
+    this.#newer[index] = 0
+  }
+
+  #keep(index: number, slot: number, values: Values, newer: boolean): void {
+    const previous = this.#slots[index]!
+    if (previous !== slot && previous !== NONE && this.#newer[index] === 1)
+      this.#writeBack(previous, JSON.stringify(this.#values[index]))
+    this.#slots[index] = slot
+    this.#values[index] = values
+    this.#newer[index] = newer ? 1 : 0
+  }
+}
+
+function allPrimitive(values: Values): boolean {
+  for (const key in values) {
+    const value = values[key]
+    if (typeof value === 'object' && value !== null) return false
+  }
+  return true
+}
