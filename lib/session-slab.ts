@@ -54,6 +54,9 @@ export class SessionSlab {
   #extras = new Map<number, Extra>()
   /** Freed slots, chained through #uidNext (a free slot is in no uid chain): no array to grow. */
   #freeHead = NONE
+  /** What `find` found last: a write looks up the session its request's read just found, unhashed. */
+  #foundId: string | undefined
+  #foundSlot = 0
   #capacity = 0
   #used = 0
 
@@ -85,9 +88,14 @@ export class SessionSlab {
 
   /** The slot of session `id`, or `undefined` when the slab has none. */
   find(id: string): number | undefined {
+    if (id === this.#foundId && this.#ids[this.#foundSlot] === id) return this.#foundSlot
     if (this.#capacity === 0) return undefined
     for (let slot = this.#idBuckets[this.#idBucketOf(id)]!; slot !== NONE; slot = this.#idNext[slot]!)
-      if (this.#ids[slot] === id) return slot
+      if (this.#ids[slot] === id) {
+        this.#foundId = id
+        this.#foundSlot = slot
+        return slot
+      }
     return undefined
   }
 
