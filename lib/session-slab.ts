@@ -13,6 +13,8 @@ interface Extra {
 
 const NONE = -1
 const HASH_BYTES = 32
+/** Slots whose token hash is also kept as text (direct-mapped), so a hot session's read decodes none. */
+const HASH_TEXTS = 1024
 const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
 
 /**
@@ -39,6 +41,8 @@ export class SessionSlab {
   #policy = new Int32Array(0)
   /** Token hashes, 32 bytes a slot: a Buffer, so a hash reads back as text without a view object. */
   #hashes = Buffer.alloc(0)
+  readonly #hashTexts = new Array<string | undefined>(HASH_TEXTS).fill(undefined)
+  readonly #hashTextSlots = new Int32Array(HASH_TEXTS).fill(NONE)
   /** Chains of slots whose ids share a bucket. */
   #idNext = new Int32Array(0)
   #idBuckets = new Int32Array(0)
@@ -113,6 +117,7 @@ export class SessionSlab {
     this.#detach(slot)
     this.#ids[slot] = this.#uids[slot] = this.#values[slot] = undefined
     this.#hot.forget(slot)
+    this.#forgetHashText(slot)
     this.#extras.delete(slot)
     this.#uidNext[slot] = this.#freeHead
     this.#freeHead = slot
@@ -231,6 +236,7 @@ export class SessionSlab {
 
   /** Keeps a canonical SHA-256 hash as 32 bytes; resolves false for any other string. */
   #writeHash(slot: number, hash: string): boolean {
+    this.#forgetHashText(slot)
     if (!CANONICAL_HASH.test(hash)) return false
     const bytes = Buffer.from(hash, 'base64url')
     if (bytes.length !== HASH_BYTES || bytes.toString('base64url') !== hash) return false
@@ -239,8 +245,20 @@ export class SessionSlab {
   }
 
   #readHash(slot: number): string {
+    const index = slot & (HASH_TEXTS - 1)
+    if (this.#hashTextSlots[index] === slot) return this.#hashTexts[index]!
     const start = slot * HASH_BYTES
-    return this.#hashes.toString('base64url', start, start + HASH_BYTES)
+    const text = this.#hashes.toString('base64url', start, start + HASH_BYTES)
+    this.#hashTextSlots[index] = slot
+    this.#hashTexts[index] = text
+    return text
+  }
+
+  #forgetHashText(slot: number): void {
+    const index = slot & (HASH_TEXTS - 1)
+    if (this.#hashTextSlots[index] !== slot) return
+    this.#hashTextSlots[index] = NONE
+    this.#hashTexts[index] = undefined
   }
 
   #bucketOf(uid: string): number {

@@ -4,6 +4,7 @@ import { MemoryStore } from '../lib/memory-store'
 import { SessionSlab } from '../lib/session-slab'
 import type { SessionRecord } from '../lib/store'
 import { describeStoreContract } from '../lib/testing'
+import { hashSecret } from '../lib/token'
 
 describeStoreContract('MemoryStore', () => new MemoryStore(), { close: (store) => store.close() })
 
@@ -154,5 +155,17 @@ describe('MemoryStore', () => {
     await store.create(record('new', { values: new Map([['fresh', true]]) }))
     expect(store.get('old')).toBeUndefined()
     expect([...store.get('new')!.values]).toEqual([['fresh', true]])
+  })
+
+  it('answers the current token hash of a session read before its token rotated or its place was reused', async () => {
+    store = new MemoryStore({ heartbeat: 0, capacity: 1 })
+    await store.create(record('a', { tokenHash: hashSecret('first') }))
+    expect(store.get('a')?.tokenHash).toBe(hashSecret('first'))
+    store.update('a', { token: { tokenHash: hashSecret('second') } })
+    expect(store.get('a')?.tokenHash).toBe(hashSecret('second'))
+    store.update('a', { token: { tokenHash: 'not-canonical' } })
+    expect(store.get('a')?.tokenHash).toBe('not-canonical')
+    await store.create(record('b', { tokenHash: hashSecret('third') }))
+    expect(store.get('b')?.tokenHash).toBe(hashSecret('third'))
   })
 })
