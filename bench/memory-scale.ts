@@ -249,7 +249,9 @@ if (require.main === module) {
     throw new Error(`unknown library ${library}`)
   measure(library as MemoryLibrary, Number(sessions), Number(extra)).then(
     (result) => {
-      process.send?.({ type: 'done', result })
+      // run by hand (not as the suite's child), it prints what it would have sent
+      if (process.send) process.send({ type: 'done', result })
+      else console.log(JSON.stringify(result, null, 2))
       process.exit(0)
     },
     (error: unknown) => {
