@@ -13,8 +13,6 @@ interface Extra {
 
 const NONE = -1
 const HASH_BYTES = 32
-/** Slots whose token hash is also kept as text (direct-mapped), so a hot session's read decodes none. */
-const HASH_TEXTS = 1024
 const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
 
 /**
@@ -32,17 +30,17 @@ export class SessionSlab {
   #uids: (string | undefined)[] = []
   /** The values as one JSON string: immutable, so every reader gets its own parsed copy. Stale while #hot holds newer ones. */
   #values: (string | undefined)[] = []
-  readonly #hot = new HotValues((slot, json) => {
-    this.#values[slot] = json
-  })
+  readonly #hot: HotValues
   /** createdAt, lastActiveAt (epoch ms) per slot. */
   #times = new Float64Array(0)
   /** maxAge, lifetime (seconds) per slot. */
   #policy = new Int32Array(0)
   /** Token hashes, 32 bytes a slot: a Buffer, so a hash reads back as text without a view object. */
   #hashes = Buffer.alloc(0)
-  readonly #hashTexts = new Array<string | undefined>(HASH_TEXTS).fill(undefined)
-  readonly #hashTextSlots = new Int32Array(HASH_TEXTS).fill(NONE)
+  /** Token hashes also kept as text for recent slots (direct-mapped), so a hot session's read decodes none. */
+  readonly #hashTexts: (string | undefined)[]
+  readonly #hashTextSlots: Int32Array
+  readonly #hashTextMask: number
   /** Chains of slots whose ids share a bucket. */
   #idNext = new Int32Array(0)
   #idBuckets = new Int32Array(0)
@@ -63,6 +61,17 @@ export class SessionSlab {
   #foundSlot = 0
   #capacity = 0
   #used = 0
+
+  /** `hotSlots`: how many recently used sessions keep their values parsed and token hash as text. */
+  constructor(hotSlots = 1024) {
+    this.#hot = new HotValues((slot, json) => {
+      this.#values[slot] = json
+    }, hotSlots)
+    const entries = 2 ** Math.ceil(Math.log2(Math.max(hotSlots, 1)))
+    this.#hashTexts = new Array<string | undefined>(entries).fill(undefined)
+    this.#hashTextSlots = new Int32Array(entries).fill(NONE)
+    this.#hashTextMask = entries - 1
+  }
 
   /** Stores a record (values already serialised) as the most recently active; its id must be new. */
   add(record: SessionRecord, values: string): number {
@@ -245,7 +254,7 @@ export class SessionSlab {
   }
 
   #readHash(slot: number): string {
-    const index = slot & (HASH_TEXTS - 1)
+    const index = slot & this.#hashTextMask
     if (this.#hashTextSlots[index] === slot) return this.#hashTexts[index]!
     const start = slot * HASH_BYTES
     const text = this.#hashes.toString('base64url', start, start + HASH_BYTES)
@@ -255,7 +264,7 @@ export class SessionSlab {
   }
 
   #forgetHashText(slot: number): void {
-    const index = slot & (HASH_TEXTS - 1)
+    const index = slot & this.#hashTextMask
     if (this.#hashTextSlots[index] !== slot) return
     this.#hashTextSlots[index] = NONE
     this.#hashTexts[index] = undefined
