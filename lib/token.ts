@@ -68,6 +68,7 @@ export class TokenSigner {
 
 /** A token whose signature checked out, with the hash of its secret ready to compare. */
 export interface VerifiedToken extends TokenParts {
+  /** `comparableHash(hashSecret(secret))`. */
   secretHash: Buffer
 }
 
@@ -96,7 +97,7 @@ export class VerifiedTokens {
     if (known !== undefined && known.token === token) return known
     const parts = this.#signer.verify(token)
     if (!parts) return undefined
-    const verified = { ...parts, secretHash: Buffer.from(hashSecret(parts.secret)), token }
+    const verified = { ...parts, secretHash: comparableHash(hashSecret(parts.secret)), token }
     if (this.#verified.size >= this.#capacity) this.#verified.clear()
     this.#verified.set(key, verified)
     return verified
@@ -106,16 +107,24 @@ export class VerifiedTokens {
 /** How many of a token's last characters (its signature's) key it in `VerifiedTokens`. */
 const SIGNATURE_CHARACTERS_HASHED = 8
 
-/** Length of a SHA-256 hash in base64url: what `hashSecret` gives and stores keep. */
-const HASH_TEXT_LENGTH = 43
+/** Bytes of a SHA-256 hash in base64url (43 characters) in the form hashes are compared in. */
+const COMPARED_HASH_BYTES = 86
 /** Where a stored hash is copied to be compared: one buffer, so a request allocates none. */
-const storedHashBytes = Buffer.alloc(HASH_TEXT_LENGTH)
+const storedHashBytes = Buffer.alloc(COMPARED_HASH_BYTES)
 
-/** Compares the hash of a presented secret with a stored hash in constant time. */
+/**
+ * A hash text as `hashMatches` compares it: its UTF-16 code units, two bytes each, so that two
+ * different strings never give the same bytes (latin1 would keep only each unit's low byte).
+ */
+export function comparableHash(hash: string): Buffer {
+  return Buffer.from(hash, 'utf16le')
+}
+
+/** Compares a presented secret's hash (as `comparableHash` gives it) with a stored hash, in constant time. */
 export function hashMatches(secretHash: Buffer, storedHash: string | undefined): boolean {
-  if (storedHash === undefined || storedHash.length !== secretHash.length) return false
-  const stored = storedHash.length === HASH_TEXT_LENGTH ? storedHashBytes : Buffer.alloc(storedHash.length)
-  return stored.write(storedHash, 'latin1') === stored.length && timingSafeEqual(stored, secretHash)
+  if (storedHash === undefined || storedHash.length * 2 !== secretHash.length) return false
+  const stored = secretHash.length === COMPARED_HASH_BYTES ? storedHashBytes : Buffer.alloc(secretHash.length)
+  return stored.write(storedHash, 'utf16le') === stored.length && timingSafeEqual(stored, secretHash)
 }
 
 /** SHA-256 of a token secret, base64url: what a store keeps instead of the token. */
