@@ -9,7 +9,7 @@ const NONE = -1
  * hot session skips `JSON.parse`; writing one skips `JSON.stringify` too, because the entry then
  * holds values newer than the slot's JSON and gives them to `writeBack` as JSON only when another
  * slot takes its place (`JSON.stringify` is most of what a write costs the store otherwise). Only
- * values that are all primitives are kept, because readers copy them one level deep. It holds
+ * values that are all JSON primitives are kept, because readers copy them one level deep. It holds
  * at most `size` entries, whatever the number of sessions, and allocates none per request.
  */
 export class HotValues {
@@ -71,10 +71,20 @@ export class HotValues {
   }
 }
 
+/**
+ * Whether every value is a JSON primitive, so readers may share them and their JSON can wait: a
+ * value JSON would change or refuse (NaN, undefined, a bigint, from a caller of `update` that
+ * bypassed `Session`'s checks) is serialised at once, as before, never later in another's read.
+ */
 function allPrimitive(values: Values): boolean {
   for (const key in values) {
-    const value = values[key]
-    if (typeof value === 'object' && value !== null) return false
+    const value: unknown = values[key]
+    if (
+      typeof value === 'number'
+        ? !Number.isFinite(value)
+        : !(typeof value === 'string' || typeof value === 'boolean' || value === null)
+    )
+      return false
   }
   return true
 }

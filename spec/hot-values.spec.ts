@@ -66,4 +66,13 @@ describe('HotValues', () => {
     hot.read(5, '{}')
     expect(stored.get(1)).toBe('{"__proto__":1,"n":2}')
   })
+
+  it('serialises at once values JSON would change or refuse, never later in the read of another slot', () => {
+    const { hot, stored } = withStore()
+    expect(hot.write(1, { n: Number.NaN, gone: undefined } as never)).toBe('{"n":null}')
+    expect(() => hot.write(2, { big: 1n } as never)).toThrow(TypeError)
+    hot.read(5, '{}')
+    hot.read(6, '{}')
+    expect(stored.size).toBe(0)
+  })
 })
