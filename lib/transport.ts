@@ -25,9 +25,9 @@ export class TokenTransport {
 
   /**
    * The token the request presents, or `undefined` when it presents none. `req.cookies` (from
-   * `cookie-parser`, or an adapter that hands cookies over parsed) is looked at only when there is
-   * no `Cookie` header, since it holds the same cookies: on Express, a property a request lacks
-   * costs a walk up its prototype chain.
+   * `cookie-parser`, or an adapter that hands cookies over parsed) is looked at only when the
+   * `Cookie` header does not carry the token, since it mostly holds the same cookies: on Express,
+   * a property a request lacks costs a walk up its prototype chain.
    */
   read(req: TokenRequest): string | undefined {
     const headers = req.headers
@@ -37,7 +37,8 @@ export class TokenTransport {
       if (header) return header
     }
     if (this.#options.cookie === false) return undefined
-    if (headers.cookie !== undefined) return this.#fromCookieHeader(headers.cookie)
+    const fromHeader = headers.cookie === undefined ? undefined : this.#fromCookieHeader(headers.cookie)
+    if (fromHeader !== undefined) return fromHeader
     const parsed = req.cookies
     if (parsed === null || typeof parsed !== 'object') return undefined
     const value = (parsed as Record<string, unknown>)[this.#options.name]

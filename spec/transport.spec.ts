@@ -177,6 +177,12 @@ describe('with cookie-parser', () => {
     expect((await request(app).get('/me')).body).toEqual({ exists: true })
   })
 
+  it('reads req.cookies when the Cookie header does not carry the token', async () => {
+    const app = withCookies((token) => ({ _cookie_vars: token }))
+    await request(app).post('/login')
+    expect((await request(app).get('/me').set('Cookie', 'other=1')).body).toEqual({ exists: true })
+  })
+
   it('reads the Cookie header first, since req.cookies holds the same cookies', async () => {
     const app = withCookies(() => ({ _cookie_vars: 'not-the-token' }))
     const { token } = (await request(app).post('/login')).body
