@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { debug } from './debug'
+import { holdEnd } from './end-hold'
 import { SessionError, storeUnavailable } from './errors'
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options'
 import { Session, type SessionContext } from './session'
@@ -103,7 +104,7 @@ class RequestContext implements SessionContext {
   dirtied(session: Session): void {
     if (this.#holdingEnd) return
     this.#holdingEnd = true
-    flushBeforeEnd(session, this.res)
+    holdEnd(session, this.res)
   }
 }
 
@@ -129,34 +130,4 @@ function refusal(record: SessionRecord | undefined, parts: VerifiedToken): Sessi
     return undefined
   debug('token of session %s was replaced by refresh()', parts.sessionId)
   return new SessionError('SESSION_REPLACED', 'the token was replaced by a newer one')
-}
-
-/**
- * Holds `res.end` until the dirty keys are stored, so the client's next request reads its own
- * writes and nothing is acknowledged that was not stored: a failed flush becomes the error's
- * answer while headers are unsent, and an aborted response once they are.
- */
-function flushBeforeEnd(session: Session, res: ServerResponse): void {
-  const end = res.end
-  let ending = false
-  res.end = function endAfterFlush(this: ServerResponse, ...args: unknown[]) {
-    if (ending) return this
-    if (!session.dirty) return end.apply(this, args as Parameters<typeof end>)
-    const committing = session.commit()
-    if (committing === undefined) return end.apply(this, args as Parameters<typeof end>)
-    ending = true
-    committing.then(
-      () => end.apply(this, args as Parameters<typeof end>),
-      (error: unknown) => {
-        const failure = error instanceof SessionError ? error : storeUnavailable(error)
-        debug('flush failed, answering %d: %s', failure.status, failure.message)
-        if (this.headersSent) return this.destroy(failure)
-        for (const header of this.getHeaderNames()) if (header !== 'set-cookie') this.removeHeader(header)
-        this.statusCode = failure.status
-        this.setHeader('content-type', 'application/json; charset=utf-8')
-        end.apply(this, [JSON.stringify(failure)] as unknown as Parameters<typeof end>)
-      },
-    )
-    return this
-  } as ServerResponse['end']
 }

@@ -321,6 +321,71 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       await expect(request(broken).post('/stream').set('Cookie', `_cookie_vars=${token}`)).rejects.toThrow()
     })
 
+    it('holds res.end without adding a property to the response', async () => {
+      const token = await loginAs(app())
+      const probing: Routes = {
+        'POST /probe': (req, res: ServerResponse) => {
+          req.session.set('a', 1)
+          res.end(JSON.stringify({ ownEnd: Object.hasOwn(res, 'end') }))
+        },
+      }
+      const res = await request(app({}, probing)).post('/probe').set('Cookie', `_cookie_vars=${token}`)
+      expect(JSON.parse(res.text)).toEqual({ ownEnd: false })
+      expect(store.changes.at(-1)).toEqual({ set: new Map([['a', 1]]) })
+    })
+
+    it.each([
+      ['on the response', (res: ServerResponse, end: ServerResponse['end']) => Object.assign(res, { end })],
+      [
+        "on a prototype between the response and Node's",
+        (res: ServerResponse, end: ServerResponse['end']) =>
+          Object.setPrototypeOf(
+            res,
+            Object.create(Object.getPrototypeOf(res), { end: { value: end, writable: true } }),
+          ),
+      ],
+    ])('stores before an end that other code wrapped earlier %s runs', async (_where, wrap) => {
+      const token = await loginAs(app())
+      const updatesBefore = store.calls.update
+      const wrapping: Routes = {
+        'POST /wrapped': [
+          (_req, res: ServerResponse, next) => {
+            const end = res.end
+            wrap(res, function wrappedEnd(this: ServerResponse, ...args: unknown[]) {
+              this.setHeader('x-updates-at-end', String(store.calls.update - updatesBefore))
+              return end.apply(this, args as Parameters<typeof end>)
+            } as ServerResponse['end'])
+            next()
+          },
+          (req, res: ServerResponse) => {
+            req.session.set('a', 1)
+            res.end('done')
+          },
+        ],
+      }
+      const res = await request(app({}, wrapping)).post('/wrapped').set('Cookie', `_cookie_vars=${token}`)
+      expect([res.status, res.headers['x-updates-at-end']]).toEqual([200, '1'])
+    })
+
+    it('ignores a second end while the write is waiting for the store', async () => {
+      const gated = gatedStore(store)
+      const twice: Routes = {
+        'POST /twice': (req, res: ServerResponse) => {
+          req.session.set('a', 1)
+          res.end('first')
+          res.end('second')
+        },
+      }
+      const server = createApp(framework, { secret, store: gated.store }, twice)
+      const token = await loginAs(server)
+      const pending = request(server).post('/twice').set('Cookie', `_cookie_vars=${token}`)
+      const answered = pending.then((res) => res)
+      await gated.updateEntered
+      gated.open()
+      const res = await answered
+      expect([res.status, res.text]).toEqual([200, 'first'])
+    })
+
     it('passes a store failure while verifying to next() as 503 STORE_UNAVAILABLE', async () => {
       const token = await loginAs(app())
       const broken = createApp(framework, { secret, store: failingStore(store, { get: true }) })
