@@ -1,0 +1,191 @@
+/**
+ * Machine instructions a scenario server executes per request, counted by valgrind's callgrind:
+ * the same count whatever else the machine is doing, so it tells a change of 1–2% apart on a VM
+ * whose throughput drifts by more than that from one minute to the next. Each scenario server runs
+ * under callgrind (about 50 times slower), takes a warm-up of keep-alive requests until the JIT has
+ * settled, and then counts a window of requests: all threads (the collector's included), and the
+ * collector's background threads apart. A major collection comes about every 3,000 requests, so a
+ * window of 6,000 repeats within about 1%. Instructions are not time (no cache misses, no syscall
+ * cost), so the HTTP phases stay the judge; this says which way a change moves and by how much.
+ *
+ * Run: `npx tsx bench/instructions.ts [--scenarios bare,ours-memory] [--endpoints write]
+ * [--against DIR] [--warmup 6000] [--requests 6000]`, where DIR is another copy of lib/
+ * (`git archive HEAD lib | tar -x -C /tmp/before`). Needs valgrind (`apt-get install valgrind`);
+ * two servers run at a time, about 2.5 minutes a pair. The Redis scenarios are left out: the count
+ * is the server's own, without Redis.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { basename, join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildScenario, isScenario, type ScenarioName } from './apps'
+import { buildLibrary } from './subject'
+
+const CONNECTIONS = 16
+
+interface Job {
+  build: string
+  library: string
+  scenario: ScenarioName
+  endpoint: 'read' | 'write'
+}
+
+interface Count {
+  job: Job
+  perRequest: number
+  backgroundPerRequest: number
+}
+
+/** `instructions.ts --serve <scenario>`: the scenario server callgrind runs; prints its port. */
+function serve(scenario: string): void {
+  if (!isScenario(scenario)) throw new TypeError(`unknown scenario ${scenario}`)
+  const { app } = buildScenario(scenario, undefined)
+  const server = app.listen(0, '127.0.0.1', () => {
+    console.log(`port ${(server.address() as AddressInfo).port}`)
+  })
+}
+
+function exchange(agent: Agent, port: number, method: string, path: string, cookie?: string) {
+  return new Promise<{ status: number; cookie: string | undefined }>((resolve, reject) => {
+    const outgoing = request(
+      { host: '127.0.0.1', port, method, path, agent, headers: cookie ? { cookie } : {} },
+      (res) => {
+        res.resume()
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }),
+        )
+      },
+    )
+    outgoing.on('error', reject)
+    outgoing.end()
+  })
+}
+
+/** Sends `total` requests over CONNECTIONS keep-alive connections, each with its own session. */
+async function load(agent: Agent, port: number, job: Job, cookies: string[], total: number): Promise<void> {
+  let sent = 0
+  const method = job.endpoint === 'read' ? 'GET' : 'POST'
+  await Promise.all(
+    cookies.map(async (cookie) => {
+      while (sent < total) {
+        sent++
+        const { status } = await exchange(agent, port, method, `/${job.endpoint}`, cookie)
+        if (status !== 200) throw new Error(`${job.scenario} ${job.endpoint} answered ${status}`)
+      }
+    }),
+  )
+}
+
+/** The instruction total of a callgrind dump file, and that of the collector's worker threads. */
+function readDump(file: string): { total: number; background: number } {
+  const total = Number(/^summary:\s+(\d+)/m.exec(readFileSync(file, 'utf8'))?.[1])
+  const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', file], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  })
+  const worker = /^\s*([\d,]+) .*PlatformWorkerThread/m.exec(annotated)?.[1] ?? '0'
+  return { total, background: Number(worker.replaceAll(',', '')) }
+}
+
+async function count(job: Job, warmup: number, requests: number, directory: string): Promise<Count> {
+  const prefix = join(directory, `${job.build}-${job.scenario}-${job.endpoint}`)
+  const out = `${prefix}.callgrind`
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--smc-check=all-non-file',
+      `--callgrind-out-file=${out}`,
+      process.execPath,
+      '--import',
+      'tsx',
+      __filename,
+      '--serve',
+      job.scenario,
+    ],
+    { env: { ...process.env, BENCH_LIBRARY: job.library }, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = ''
+    child.stdout.on('data', (data: Buffer) => {
+      output += data
+      const found = /port (\d+)/.exec(output)
+      if (found) resolve(Number(found[1]))
+    })
+    child.on('exit', (code) =>
+      reject(new Error(`the ${job.scenario} server exited (${code}) before listening`)),
+    )
+  })
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+  try {
+    const cookies: string[] = []
+    for (let index = 0; index < CONNECTIONS; index++) {
+      const { cookie } = await exchange(agent, port, 'POST', `/login?uid=u${index}`)
+      cookies.push(cookie ?? '')
+    }
+    await load(agent, port, job, cookies, warmup)
+    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
+    await load(agent, port, job, cookies, requests)
+    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
+  } finally {
+    agent.destroy()
+    child.kill()
+    await new Promise((resolve) => child.on('close', resolve))
+  }
+  // the first dump holds start-up and warm-up, the second the window, the last the shutdown
+  const { total, background } = readDump(`${out}.2`)
+  for (const file of readdirSync(directory)) if (file.startsWith(basename(out))) rmSync(join(directory, file))
+  return { job, perRequest: total / requests, backgroundPerRequest: background / requests }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      serve: { type: 'string' },
+      scenarios: { type: 'string', default: 'bare,ours-memory' },
+      endpoints: { type: 'string', default: 'read,write' },
+      against: { type: 'string' },
+      warmup: { type: 'string', default: '6000' },
+      requests: { type: 'string', default: '6000' },
+    },
+  })
+  if (values.serve) return serve(values.serve)
+  const directory = join(__dirname, 'results', 'instructions')
+  mkdirSync(directory, { recursive: true })
+  const builds: Record<string, string> = { lib: await buildLibrary(join(directory, 'lib')) }
+  if (values.against) builds.against = await buildLibrary(join(directory, 'against'), values.against)
+  const jobs: Job[] = []
+  for (const endpoint of values.endpoints.split(',') as Job['endpoint'][])
+    for (const scenario of values.scenarios.split(',')) {
+      if (!isScenario(scenario) || scenario.includes('redis'))
+        throw new TypeError(`--scenarios: ${scenario} is not a memory scenario`)
+      const wanted = scenario === 'ours-memory' ? Object.entries(builds) : [['lib', builds.lib!]]
+      for (const [build, library] of wanted)
+        jobs.push({ build: build!, library: library!, scenario, endpoint })
+    }
+  const counts: Count[] = []
+  const warmup = Number(values.warmup)
+  const requests = Number(values.requests)
+  for (let index = 0; index < jobs.length; index += 2)
+    counts.push(
+      ...(await Promise.all(
+        jobs.slice(index, index + 2).map((job) => count(job, warmup, requests, directory)),
+      )),
+    )
+  for (const { job, perRequest, backgroundPerRequest } of counts) {
+    const bare = counts.find((other) => other.job.scenario === 'bare' && other.job.endpoint === job.endpoint)
+    const ratio = bare ? `  bare ÷ this ${(bare.perRequest / perRequest).toFixed(3)}` : ''
+    const name =
+      job.scenario === 'ours-memory' && values.against ? `${job.scenario} (${job.build})` : job.scenario
+    console.log(
+      `${job.endpoint.padEnd(5)}  ${name.padEnd(24)}  ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions a request  (${Math.round(backgroundPerRequest).toLocaleString('en-US')} in GC threads)${ratio}`,
+    )
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})
