@@ -31,7 +31,8 @@ export function sessionMiddleware(options: SessionOptions = {}): SessionMiddlewa
 
   return function sessionMiddleware(req, res, next) {
     const request = req as TokenRequest & { session?: Session }
-    if (request.session instanceof Session) return next()
+    // hasOwn, not a read: reading an absent property of an Express request misses every inline cache
+    if (Object.hasOwn(request, 'session') && request.session instanceof Session) return next()
     const context = new RequestContext(resolved, signer, transport, req, res)
     const token = transport.read(req)
     if (token === undefined) {

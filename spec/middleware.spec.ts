@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import request from 'supertest'
 import { MemoryStore } from '../lib/memory-store'
+import { sessionMiddleware } from '../lib/middleware'
 import type { SessionOptions } from '../lib/options'
 import { createApp, FRAMEWORKS, type Framework, type Routes } from './support/apps'
 import { countingStore, failingStore, gatedStore } from './support/stores'
@@ -154,6 +155,28 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       expect(res.body.values).toEqual(
         Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`key${i}`, i])),
       )
+    })
+
+    it('leaves req.session alone when a second sessionMiddleware() meets the same request', async () => {
+      const token = await loginAs(app())
+      const getsBefore = store.calls.get
+      const second = sessionMiddleware({ secret, store })
+      let first: unknown
+      const remounted: Routes = {
+        'POST /remounted': [
+          (req, _res, next) => {
+            req.session.set('a', 1)
+            first = req.session
+            next()
+          },
+          (req, res, next) => second(req, res, next),
+          (req, res) =>
+            void res.end(JSON.stringify({ same: req.session === first, a: req.session.get('a') })),
+        ],
+      }
+      const res = await request(app({}, remounted)).post('/remounted').set('Cookie', `_cookie_vars=${token}`)
+      expect(JSON.parse(res.text)).toEqual({ same: true, a: 1 })
+      expect(store.calls.get - getsBefore).toBe(1)
     })
 
     it('lets a request read its own writes', async () => {
