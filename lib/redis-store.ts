@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { Cluster, Redis } from 'ioredis'
 import { debug } from './debug'
 import { type SessionError, storeUnavailable } from './errors'
 import { deadlineOf } from './expiry'
+import { randomText } from './random-text'
 import {
   META,
   type RedisScript,
@@ -107,7 +107,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
    * 128 random bits: a session and its user's index then share a Cluster slot.
    */
   createId(uid: string): string {
-    return userTag(this.#prefix, uid) + randomBytes(16).toString('base64url')
+    return userTag(this.#prefix, uid) + randomText(16)
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, hash, timingSafeEqual } from 'node:crypto'
+import { randomText } from './random-text'
 import { hashString } from './string-hash'
 
 /** Longest token header or cookie value looked at; anything longer is refused unread. */
@@ -20,7 +21,7 @@ export interface IssuedToken {
 
 /** 128 random bits, base64url: the default session id. */
 export function randomId(): string {
-  return randomBytes(16).toString('base64url')
+  return randomText(16)
 }
 
 /**
@@ -38,7 +39,7 @@ export class TokenSigner {
 
   /** A new token for `sessionId`, and the hash of its secret to store. */
   issue(sessionId: string): IssuedToken {
-    const secret = randomBytes(16).toString('base64url')
+    const secret = randomText(16)
     const payload = `${sessionId}.${secret}`
     return { token: `${payload}.${this.#mac(this.#keys[0]!, payload)}`, tokenHash: hashSecret(secret) }
   }
@@ -127,7 +128,10 @@ export function hashMatches(secretHash: Buffer, storedHash: string | undefined):
   return stored.write(storedHash, 'utf16le') === stored.length && timingSafeEqual(stored, secretHash)
 }
 
-/** SHA-256 of a token secret, base64url: what a store keeps instead of the token. */
+/**
+ * SHA-256 of a token secret, base64url: what a store keeps instead of the token. One-shot `hash`
+ * creates no native Hash object for the collector to finalise.
+ */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url')
+  return hash('sha256', secret, 'base64url')
 }
