@@ -14,8 +14,10 @@
  * phase; the longest GC pause in it is reported beside, since a GC pause also blocks the loop.
  * Sends `{ type: 'done', result }` over IPC.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { randomText } from '../lib/random-text'
+import { hashSecret, randomId } from '../lib/token'
 import { MAX_AGE_SECONDS } from './apps'
 import type { SessionRecord } from './library'
 import { library as cosgo } from './subject'
@@ -67,20 +69,20 @@ const realNow = Date.now
 let clockOffset = 0
 Date.now = () => realNow() + clockOffset
 
-const tokenHash = () => createHash('sha256').update(randomBytes(16).toString('base64url')).digest('base64url')
-
 function subjectOf(library: MemoryLibrary, capacity: number): Subject {
   switch (library) {
     case 'ours': {
       const store = new cosgo.MemoryStore({ capacity, heartbeat: 1 })
       return {
-        // The record Session.create builds: 128-bit id, the token secret's hash, the policy.
+        // The record Session.create builds, with its calls: a randomId(), the hash of a 128-bit
+        // token secret, the policy. (express-session's and memorystore's ids below come from
+        // randomBytes, as uid-safe draws them.)
         insert(index) {
           const now = Date.now()
           const record: SessionRecord = {
-            id: randomBytes(16).toString('base64url'),
+            id: randomId(),
             uid: `u${index}`,
-            tokenHash: tokenHash(),
+            tokenHash: hashSecret(randomText(16)),
             createdAt: now,
             lastActiveAt: now,
             maxAge: MAX_AGE_SECONDS,
