@@ -22,7 +22,7 @@ export class HotValues {
 
   /** `size` is rounded up to a power of two; `writeBack` receives the JSON of evicted newer values. */
   constructor(writeBack: (slot: number, json: string) => void, size = 1024) {
-    const entries = 2 ** Math.ceil(Math.log2(Math.max(size, 1)))
+    const entries = directMappedSize(size)
     this.#slots = new Int32Array(entries).fill(NONE)
     this.#values = new Array<Values | undefined>(entries).fill(undefined)
     this.#newer = new Uint8Array(entries)
@@ -87,4 +87,9 @@ function allPrimitive(values: Values): boolean {
       return false
   }
   return true
+}
+
+/** The number of entries of a direct-mapped table of at least `size`: a power of two, so a slot maps by mask. */
+export function directMappedSize(size: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(size, 1)))
 }

@@ -1,4 +1,4 @@
-import { HotValues } from './hot-values'
+import { directMappedSize, HotValues } from './hot-values'
 import type { SessionRecord, TokenRotation } from './store'
 import { hashString } from './string-hash'
 import type { JsonValue } from './values'
@@ -67,7 +67,7 @@ export class SessionSlab {
     this.#hot = new HotValues((slot, json) => {
       this.#values[slot] = json
     }, hotSlots)
-    const entries = 2 ** Math.ceil(Math.log2(Math.max(hotSlots, 1)))
+    const entries = directMappedSize(hotSlots)
     this.#hashTexts = new Array<string | undefined>(entries).fill(undefined)
     this.#hashTextSlots = new Int32Array(entries).fill(NONE)
     this.#hashTextMask = entries - 1
