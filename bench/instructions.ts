@@ -9,10 +9,12 @@
  * cost), so the HTTP phases stay the judge; this says which way a change moves and by how much.
  *
  * Run: `npx tsx bench/instructions.ts [--scenarios bare,ours-memory] [--endpoints write]
- * [--against DIR] [--warmup 6000] [--requests 6000]`, where DIR is another copy of lib/
- * (`git archive HEAD lib | tar -x -C /tmp/before`). Needs valgrind (`apt-get install valgrind`);
- * two servers run at a time, about 2.5 minutes a pair. The Redis scenarios are left out: the count
- * is the server's own, without Redis.
+ * [--against DIR] [--warmup 6000] [--requests 6000] [--keep]`, where DIR is another copy of lib/
+ * (`git archive HEAD lib | tar -x -C /tmp/before`); `--keep` leaves each window's dump in
+ * bench/results/instructions/ for `callgrind_annotate --inclusive=yes`. Needs valgrind (`apt-get install valgrind`);
+ * two servers run at a time, about 2.5 minutes a pair. The Redis scenarios share one private
+ * redis-server; their count is the server's own (the client's encoding and parsing included), not
+ * Redis's, and their ratio is to the bare Redis app.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -20,7 +22,8 @@ import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildScenario, isScenario, type ScenarioName } from './apps'
+import { buildScenario, isScenario, SCENARIO_INFO, type ScenarioName } from './apps'
+import { RedisServer } from './redis'
 import { buildLibrary } from './subject'
 
 const CONNECTIONS = 16
@@ -30,6 +33,7 @@ interface Job {
   library: string
   scenario: ScenarioName
   endpoint: 'read' | 'write'
+  redisUrl: string | undefined
 }
 
 interface Count {
@@ -38,10 +42,10 @@ interface Count {
   backgroundPerRequest: number
 }
 
-/** `instructions.ts --serve <scenario>`: the scenario server callgrind runs; prints its port. */
-function serve(scenario: string): void {
+/** `instructions.ts --serve <scenario> [--redis URL]`: the server callgrind runs; prints its port. */
+function serve(scenario: string, redisUrl: string | undefined): void {
   if (!isScenario(scenario)) throw new TypeError(`unknown scenario ${scenario}`)
-  const { app } = buildScenario(scenario, undefined)
+  const { app } = buildScenario(scenario, redisUrl, 60_000)
   const server = app.listen(0, '127.0.0.1', () => {
     console.log(`port ${(server.address() as AddressInfo).port}`)
   })
@@ -89,7 +93,13 @@ function readDump(file: string): { total: number; background: number } {
   return { total, background: Number(worker.replaceAll(',', '')) }
 }
 
-async function count(job: Job, warmup: number, requests: number, directory: string): Promise<Count> {
+async function count(
+  job: Job,
+  warmup: number,
+  requests: number,
+  directory: string,
+  keep: boolean,
+): Promise<Count> {
   const prefix = join(directory, `${job.build}-${job.scenario}-${job.endpoint}`)
   const out = `${prefix}.callgrind`
   const child = spawn(
@@ -104,6 +114,7 @@ async function count(job: Job, warmup: number, requests: number, directory: stri
       __filename,
       '--serve',
       job.scenario,
+      ...(job.redisUrl ? ['--redis', job.redisUrl] : []),
     ],
     { env: { ...process.env, BENCH_LIBRARY: job.library }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
@@ -122,8 +133,9 @@ async function count(job: Job, warmup: number, requests: number, directory: stri
   try {
     const cookies: string[] = []
     for (let index = 0; index < CONNECTIONS; index++) {
-      const { cookie } = await exchange(agent, port, 'POST', `/login?uid=u${index}`)
-      cookies.push(cookie ?? '')
+      const { status, cookie } = await exchange(agent, port, 'POST', `/login?uid=u${index}`)
+      if (status !== 200 || !cookie) throw new Error(`${job.scenario} login answered ${status}`)
+      cookies.push(cookie)
     }
     await load(agent, port, job, cookies, warmup)
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
@@ -136,7 +148,8 @@ async function count(job: Job, warmup: number, requests: number, directory: stri
   }
   // the first dump holds start-up and warm-up, the second the window, the last the shutdown
   const { total, background } = readDump(`${out}.2`)
-  for (const file of readdirSync(directory)) if (file.startsWith(basename(out))) rmSync(join(directory, file))
+  for (const file of readdirSync(directory))
+    if (file.startsWith(basename(out)) && !(keep && file.endsWith('.2'))) rmSync(join(directory, file))
   return { job, perRequest: total / requests, backgroundPerRequest: background / requests }
 }
 
@@ -144,41 +157,55 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       serve: { type: 'string' },
+      redis: { type: 'string' },
       scenarios: { type: 'string', default: 'bare,ours-memory' },
       endpoints: { type: 'string', default: 'read,write' },
       against: { type: 'string' },
       warmup: { type: 'string', default: '6000' },
       requests: { type: 'string', default: '6000' },
+      keep: { type: 'boolean', default: false },
     },
   })
-  if (values.serve) return serve(values.serve)
+  if (values.serve) return serve(values.serve, values.redis)
   const directory = join(__dirname, 'results', 'instructions')
   mkdirSync(directory, { recursive: true })
   const builds: Record<string, string> = { lib: await buildLibrary(join(directory, 'lib')) }
   if (values.against) builds.against = await buildLibrary(join(directory, 'against'), values.against)
+  const scenarios = values.scenarios.split(',')
+  for (const scenario of scenarios)
+    if (!isScenario(scenario)) throw new TypeError(`--scenarios: unknown ${scenario}`)
+  const redis = scenarios.some((scenario) => scenario.includes('redis'))
+    ? await RedisServer.start()
+    : undefined
   const jobs: Job[] = []
   for (const endpoint of values.endpoints.split(',') as Job['endpoint'][])
-    for (const scenario of values.scenarios.split(',')) {
-      if (!isScenario(scenario) || scenario.includes('redis'))
-        throw new TypeError(`--scenarios: ${scenario} is not a memory scenario`)
-      const wanted = scenario === 'ours-memory' ? Object.entries(builds) : [['lib', builds.lib!]]
+    for (const scenario of scenarios as ScenarioName[]) {
+      const redisUrl = scenario.includes('redis') ? redis?.url : undefined
+      const wanted = scenario.startsWith('ours') ? Object.entries(builds) : [['lib', builds.lib!]]
       for (const [build, library] of wanted)
-        jobs.push({ build: build!, library: library!, scenario, endpoint })
+        jobs.push({ build: build!, library: library!, scenario, endpoint, redisUrl })
     }
   const counts: Count[] = []
   const warmup = Number(values.warmup)
   const requests = Number(values.requests)
-  for (let index = 0; index < jobs.length; index += 2)
-    counts.push(
-      ...(await Promise.all(
-        jobs.slice(index, index + 2).map((job) => count(job, warmup, requests, directory)),
-      )),
-    )
+  try {
+    for (let index = 0; index < jobs.length; index += 2)
+      counts.push(
+        ...(await Promise.all(
+          jobs.slice(index, index + 2).map((job) => count(job, warmup, requests, directory, values.keep)),
+        )),
+      )
+  } finally {
+    await redis?.stop()
+  }
   for (const { job, perRequest, backgroundPerRequest } of counts) {
-    const bare = counts.find((other) => other.job.scenario === 'bare' && other.job.endpoint === job.endpoint)
-    const ratio = bare ? `  bare ÷ this ${(bare.perRequest / perRequest).toFixed(3)}` : ''
+    const baseline = SCENARIO_INFO[job.scenario].baseline
+    const bare = counts.find(
+      (other) => other.job.scenario === baseline && other.job.endpoint === job.endpoint,
+    )
+    const ratio = bare ? `  ${baseline} ÷ this ${(bare.perRequest / perRequest).toFixed(3)}` : ''
     const name =
-      job.scenario === 'ours-memory' && values.against ? `${job.scenario} (${job.build})` : job.scenario
+      job.scenario.startsWith('ours') && values.against ? `${job.scenario} (${job.build})` : job.scenario
     console.log(
       `${job.endpoint.padEnd(5)}  ${name.padEnd(24)}  ${Math.round(perRequest).toLocaleString('en-US').padStart(9)} instructions a request  (${Math.round(backgroundPerRequest).toLocaleString('en-US')} in GC threads)${ratio}`,
     )
