@@ -209,10 +209,10 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   }
 
   #removeSlot(slot: number, event: RemovalEvent): void {
-    const id = this.#slab.id(slot)
+    // A mass expiry would otherwise build an id and a payload per session for no listener: garbage the GC pays for.
+    const id = event && this.listenerCount(event) > 0 ? this.#slab.id(slot) : undefined
     this.#size--
     const uid = this.#slab.release(slot)
-    // A mass expiry would otherwise build a payload per session for no listener: garbage the GC pays for.
-    if (event && uid !== undefined && this.listenerCount(event) > 0) this.emit(event, { id, uid })
+    if (event && id !== undefined && uid !== undefined) this.emit(event, { id, uid })
   }
 }

@@ -1,4 +1,5 @@
 import { directMappedSize, HotValues } from './hot-values'
+import { IdColumn } from './id-column'
 import type { SessionRecord, TokenRotation } from './store'
 import { hashString } from './string-hash'
 import type { JsonValue } from './values'
@@ -16,9 +17,9 @@ const HASH_BYTES = 32
 const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
 
 /**
- * The memory store's sessions laid out column by column: numbers and token hashes in typed
- * arrays, strings in plain arrays, one slot a session. A million sessions then cost a few heap
- * objects each (id, uid, values) instead of a record object with boxed numbers and nested
+ * The memory store's sessions laid out column by column: numbers, token hashes and ids in typed
+ * arrays, the other strings in plain arrays, one slot a session. A million sessions then cost two
+ * heap objects each (uid, values) instead of a record object with boxed numbers and nested
  * strings, which keeps both the heap and garbage-collection pauses small. The indexes are
  * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
  * list in activity order. Unlike Maps, they are rebuilt only when the slab doubles, never on
@@ -26,7 +27,8 @@ const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
  * sessions leaves the collector only the sessions' own strings.
  */
 export class SessionSlab {
-  #ids: (string | undefined)[] = []
+  readonly #ids = new IdColumn()
+  /** The uid of each slot in use, `undefined` for a free slot. */
   #uids: (string | undefined)[] = []
   /** The values as one JSON string: immutable, so every reader gets its own parsed copy. Stale while #hot holds newer ones. */
   #values: (string | undefined)[] = []
@@ -58,7 +60,7 @@ export class SessionSlab {
   #freeHead = NONE
   /** What `find` found last: a write looks up the session its request's read just found, unhashed. */
   #foundId: string | undefined
-  #foundSlot = 0
+  #foundSlot = NONE
   #capacity = 0
   #used = 0
 
@@ -77,7 +79,7 @@ export class SessionSlab {
   add(record: SessionRecord, values: string): number {
     const slot = this.#freeHead === NONE ? this.#grow() : this.#freeHead
     if (slot === this.#freeHead) this.#freeHead = this.#uidNext[slot]!
-    this.#ids[slot] = record.id
+    this.#ids.set(slot, record.id)
     this.#uids[slot] = record.uid
     this.#values[slot] = values
     this.#times[slot * 2] = record.createdAt
@@ -94,17 +96,19 @@ export class SessionSlab {
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
     if (record.ended === undefined) this.#link(slot, record.uid)
     else this.#uidNext[slot] = this.#uidPrev[slot] = NONE
-    this.#linkId(slot, record.id)
+    this.#linkId(slot)
     this.#append(slot)
     return slot
   }
 
   /** The slot of session `id`, or `undefined` when the slab has none. */
   find(id: string): number | undefined {
-    if (id === this.#foundId && this.#ids[this.#foundSlot] === id) return this.#foundSlot
+    if (id === this.#foundId) return this.#foundSlot
     if (this.#capacity === 0) return undefined
-    for (let slot = this.#idBuckets[this.#idBucketOf(id)]!; slot !== NONE; slot = this.#idNext[slot]!)
-      if (this.#ids[slot] === id) {
+    const ids = this.#ids
+    const bucket = hashString(id) & (this.#idBuckets.length - 1)
+    for (let slot = this.#idBuckets[bucket]!; slot !== NONE; slot = this.#idNext[slot]!)
+      if (ids.holds(slot, id)) {
         this.#foundId = id
         this.#foundSlot = slot
         return slot
@@ -122,9 +126,11 @@ export class SessionSlab {
     const uid = this.#uids[slot]
     const live = this.ended(slot) === undefined
     if (live) this.#unlink(slot, uid!)
-    this.#unlinkId(slot, this.#ids[slot]!)
+    this.#unlinkId(slot)
     this.#detach(slot)
-    this.#ids[slot] = this.#uids[slot] = this.#values[slot] = undefined
+    this.#ids.clear(slot)
+    if (slot === this.#foundSlot) this.#foundId = undefined
+    this.#uids[slot] = this.#values[slot] = undefined
     this.#hot.forget(slot)
     this.#forgetHashText(slot)
     this.#extras.delete(slot)
@@ -133,8 +139,9 @@ export class SessionSlab {
     return live ? uid : undefined
   }
 
+  /** The id of `slot`, as text: built afresh for most ids, so call it only when the text is needed. */
   id(slot: number): string {
-    return this.#ids[slot]!
+    return this.#ids.text(slot)
   }
 
   ended(slot: number): 'replaced' | undefined {
@@ -274,18 +281,18 @@ export class SessionSlab {
     return hashString(uid) & (this.#buckets.length - 1)
   }
 
-  #idBucketOf(id: string): number {
-    return hashString(id) & (this.#idBuckets.length - 1)
+  #idBucketOf(slot: number): number {
+    return this.#ids.hashOf(slot) & (this.#idBuckets.length - 1)
   }
 
-  #linkId(slot: number, id: string): void {
-    const bucket = this.#idBucketOf(id)
+  #linkId(slot: number): void {
+    const bucket = this.#idBucketOf(slot)
     this.#idNext[slot] = this.#idBuckets[bucket]!
     this.#idBuckets[bucket] = slot
   }
 
-  #unlinkId(slot: number, id: string): void {
-    const bucket = this.#idBucketOf(id)
+  #unlinkId(slot: number): void {
+    const bucket = this.#idBucketOf(slot)
     let current = this.#idBuckets[bucket]!
     if (current === slot) {
       this.#idBuckets[bucket] = this.#idNext[slot]!
@@ -341,6 +348,7 @@ export class SessionSlab {
       const hashes = Buffer.alloc(capacity * HASH_BYTES)
       this.#hashes.copy(hashes)
       this.#hashes = hashes
+      this.#ids.resize(capacity)
       this.#uidNext = resized(this.#uidNext, capacity)
       this.#uidPrev = resized(this.#uidPrev, capacity)
       this.#older = resized(this.#older, capacity)
@@ -350,10 +358,10 @@ export class SessionSlab {
       this.#idBuckets = new Int32Array(capacity).fill(NONE)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
-        const id = this.#ids[slot]
-        if (id === undefined) continue
-        this.#linkId(slot, id)
-        if (this.ended(slot) === undefined) this.#link(slot, this.#uids[slot]!)
+        const uid = this.#uids[slot]
+        if (uid === undefined) continue
+        this.#linkId(slot)
+        if (this.ended(slot) === undefined) this.#link(slot, uid)
       }
     }
     return this.#used++

@@ -4,7 +4,16 @@ import type { SessionRecord } from '../lib/store'
 import { hashSecret } from '../lib/token'
 import type { JsonValue } from '../lib/values'
 
-const IDS = ['id-a', 'id-b', 'id-c', 'id-d', 'id-e', 'id-f'] as const
+// ids kept as bytes (22 base64url characters, no spare bits) and as text, among them pairs that
+// Buffer's lenient decoder reads as the same bytes
+const IDS = [
+  'id-a',
+  'id-b',
+  'AAAAAAAAAAAAAAAAAAAAAA',
+  'AAAAAAAAAAAAAAAAAAAAAB',
+  'q83vEjRWeJq83vEjRWeJqw',
+  'q83vEjRWeJq83vEjRWeJqx',
+] as const
 const HASHES = [hashSecret('one'), hashSecret('two'), hashSecret('three'), 'not-canonical']
 
 type Values = Record<string, JsonValue>
@@ -64,6 +73,7 @@ describe('SessionSlab', () => {
           const expected = model.get(id)
           expect(slot === undefined).toBe(expected === undefined)
           if (slot === undefined || !expected) return
+          expect(slab.id(slot)).toBe(id)
           const record = slab.toRecord(slot, id, slab.ended(slot))
           expect(Object.fromEntries(record.values)).toEqual(expected.values)
           expect(record.tokenHash).toBe(expected.tokenHash)
