@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { CreationQueue } from './creation-queue'
 import { SessionSlab, setValue } from './session-slab'
 import type {
   CreateOptions,
@@ -42,9 +43,8 @@ const SWEEP_SLICE_MS = 2
 export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessionStore {
   #size = 0
   readonly #slab = new SessionSlab()
-  /** Ids of sessions with a lifetime, in creation order, for the absolute-deadline sweep. */
-  #byCreation: string[] = []
-  #byCreationHead = 0
+  /** Sessions with a lifetime, in creation order, for the absolute-deadline sweep. */
+  readonly #byCreation = new CreationQueue()
   readonly #capacity: number
   readonly #timer: NodeJS.Timeout | undefined
   #sweeping = false
@@ -72,9 +72,9 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
     this.#remove(record.id, undefined)
     while (this.#size >= this.#capacity) this.#removeSlot(this.#slab.oldest()!, 'evicted')
-    this.#slab.add(record, JSON.stringify(Object.fromEntries(record.values)))
+    const slot = this.#slab.add(record, JSON.stringify(Object.fromEntries(record.values)))
     this.#size++
-    if (record.lifetime > 0) this.#byCreation.push(record.id)
+    if (record.lifetime > 0) this.#byCreation.push(slot, record.createdAt)
     this.emit('created', { id: record.id, uid: record.uid })
   }
 
@@ -172,17 +172,17 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
       if (outOfTime()) return false
     }
-    while (this.#byCreationHead < this.#byCreation.length) {
-      const id = this.#byCreation[this.#byCreationHead]!
-      const slot = slab.find(id)
-      if (slot !== undefined && slab.absoluteDeadline(slot) > now) break
-      if (slot !== undefined) this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
-      this.#byCreationHead++
+    const queue = this.#byCreation
+    while (queue.size > 0) {
+      const slot = queue.oldestSlot()
+      // Infinity when the session queued here is gone: its slot is free, or holds a later one
+      const deadline =
+        slab.createdAt(slot) === queue.oldestCreatedAt() ? slab.absoluteDeadline(slot) : Infinity
+      const gone = deadline === Infinity
+      if (!gone && deadline > now) break
+      if (!gone) this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
+      queue.shift()
       if (outOfTime()) return false
-    }
-    if (this.#byCreationHead > 1024 && this.#byCreationHead * 2 > this.#byCreation.length) {
-      this.#byCreation = this.#byCreation.slice(this.#byCreationHead)
-      this.#byCreationHead = 0
     }
     return true
   }

@@ -148,6 +148,11 @@ export class SessionSlab {
     return this.#extras.get(slot)?.ended
   }
 
+  /** When the session in `slot` was created (epoch ms); `undefined` for a free slot. */
+  createdAt(slot: number): number | undefined {
+    return this.#uids[slot] === undefined ? undefined : this.#times[slot * 2]!
+  }
+
   times(slot: number): { createdAt: number; lastActiveAt: number } {
     return { createdAt: this.#times[slot * 2]!, lastActiveAt: this.#times[slot * 2 + 1]! }
   }

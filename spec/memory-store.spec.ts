@@ -101,6 +101,37 @@ describe('MemoryStore', () => {
     expect(store.size).toBe(0)
   })
 
+  it('sweeps by lifetime the sessions in creation order, whatever took a freed slot', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ heartbeat: 0 })
+    await store.create(record('a', { maxAge: 0, lifetime: 100 }))
+    jest.advanceTimersByTime(5_000)
+    await store.create(record('x', { maxAge: 0, lifetime: 100 }))
+    await store.delete('a')
+    jest.advanceTimersByTime(5_000)
+    // b takes a's slot: a's place in the creation order, ahead of x, is no longer b's
+    await store.create(record('b', { maxAge: 0, lifetime: 100 }))
+    jest.advanceTimersByTime(96_000)
+    store.sweep()
+    expect([await store.get('x'), await store.get('b')]).toMatchObject([undefined, { id: 'b' }])
+    jest.advanceTimersByTime(5_000)
+    store.sweep()
+    expect(store.size).toBe(0)
+  })
+
+  it('sweeps by lifetime past a slot that now holds a session without one', async () => {
+    jest.useFakeTimers()
+    store = new MemoryStore({ heartbeat: 0 })
+    await store.create(record('a', { maxAge: 0, lifetime: 100 }))
+    await store.delete('a')
+    // same millisecond, same slot, no lifetime: a's entry now names a session that never ends by lifetime
+    await store.create(record('b', { maxAge: 0, lifetime: 0 }))
+    await store.create(record('c', { maxAge: 0, lifetime: 100 }))
+    jest.advanceTimersByTime(101_000)
+    store.sweep()
+    expect([store.size, await store.get('b')]).toMatchObject([1, { id: 'b' }])
+  })
+
   it('never keeps the process alive with its heartbeat', () => {
     store = new MemoryStore({ heartbeat: 0 })
     const script =
