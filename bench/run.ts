@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { isScenario, SCENARIO_INFO, SCENARIOS, type ScenarioName } from './apps'
 import { Child, canPin, ROOT } from './children'
+import { type CpuUse, measureCpu } from './cpu'
 import { type HttpRun, httpPhase } from './http-phase'
 import { MEMORY_LIBRARIES, type MemoryScaleResult } from './memory-scale'
 import { type PairedResult, pairedPhase } from './paired-phase'
@@ -44,10 +45,10 @@ const HELP = `Usage: npm run bench -- [options]
   --profile LIST       also CPU-profile these scenarios (e.g. ours-memory,ours-redis); alone it
                        runs only the profiles unless --only is given
   --profile-seconds S  seconds of load per profiled endpoint (default 10)
-  --max-foreign C      repeat a load run during which other processes kept more than C cores
-                       busy (default 0.25)
+  --max-foreign C      repeat a load or memory-scale run during which other processes kept more
+                       than C cores busy, steal time included (default 0.25)
   --retries N          repeat such a run at most N times, then keep it (default 3, quick 1), and
-                       spend at most 120 s (quick 20 s) on repetitions in all
+                       spend at most 120 s (quick 20 s) on repeated load runs in all
   --source             run lib/ from source through tsx instead of bundled as the package build
                        does (tsx adds a __name() call per function expression: slower)
   --lib DIR            measure another copy of lib/ (bundled the same way), to compare a change
@@ -177,27 +178,41 @@ function machine() {
   }
 }
 
-async function memoryPhase(sessions: number, log: (line: string) => void): Promise<MemoryScaleResult[]> {
-  const results: MemoryScaleResult[] = []
-  for (const library of MEMORY_LIBRARIES) {
-    const child = new Child(
-      'memory-scale.ts',
-      [library, String(sessions), String(Math.round(sessions / 10))],
-      {
-        nodeFlags: ['--expose-gc', '--max-old-space-size=4096'],
-      },
-    )
-    const result = (await child.next('done')).result as MemoryScaleResult
-    await child.stop()
-    results.push(result)
-    log(
-      `${library.padEnd(16)} ${result.bytesPerSession.toFixed(0)} bytes/session ` +
-        `(heap ${result.heapBytesPerSession.toFixed(0)}, array buffers ${result.arrayBufferBytesPerSession.toFixed(0)}), ` +
-        `reads ${result.reads.maxPauseMs.toFixed(1)} ms, ` +
-        `eviction ${'maxPauseMs' in result.eviction ? `${result.eviction.maxPauseMs.toFixed(1)} ms` : 'none'}, ` +
-        `sweep ${'maxPauseMs' in result.sweep ? `${result.sweep.maxPauseMs.toFixed(1)} ms` : 'none'}`,
-    )
-  }
+/** A memory-scale run with the CPU other processes used during it, and how many tries it took. */
+type MemoryRun = MemoryScaleResult & { cpu: CpuUse; attempts: number }
+
+/**
+ * Each store in a process of its own, one after the other. A run during which other processes kept
+ * more than `maxForeignCores` busy (steal included) is repeated like an HTTP run: its pauses would
+ * measure the machine, not the store.
+ */
+async function memoryPhase(config: Config, log: (line: string) => void): Promise<MemoryRun[]> {
+  const results: MemoryRun[] = []
+  for (const library of MEMORY_LIBRARIES)
+    for (let attempt = 1; ; attempt++) {
+      const child = new Child(
+        'memory-scale.ts',
+        [library, String(config.sessions), String(Math.round(config.sessions / 10))],
+        { nodeFlags: ['--expose-gc', '--max-old-space-size=4096'] },
+      )
+      const stop = measureCpu({ store: child.process.pid, bench: process.pid })
+      const result = (await child.next('done')).result as MemoryScaleResult
+      const cpu = stop()
+      await child.stop()
+      log(
+        `${library.padEnd(16)} ${result.bytesPerSession.toFixed(0)} bytes/session ` +
+          `(heap ${result.heapBytesPerSession.toFixed(0)}, array buffers ${result.arrayBufferBytesPerSession.toFixed(0)}), ` +
+          `reads ${result.reads.maxPauseMs.toFixed(1)} ms, ` +
+          `eviction ${'maxPauseMs' in result.eviction ? `${result.eviction.maxPauseMs.toFixed(1)} ms` : 'none'}, ` +
+          `sweep ${'maxPauseMs' in result.sweep ? `${result.sweep.maxPauseMs.toFixed(1)} ms` : 'none'}, ` +
+          `other ${cpu.foreign.toFixed(2)} cores`,
+      )
+      if (cpu.foreign <= config.maxForeignCores || attempt > config.retries) {
+        results.push({ ...result, cpu, attempts: attempt })
+        break
+      }
+      log(`  ${library}: other processes used ${cpu.foreign.toFixed(2)} cores meanwhile; running it again`)
+    }
   return results
 }
 
@@ -245,7 +260,7 @@ async function main(): Promise<void> {
   let runs: HttpRun[] = []
   let http: HttpSummary[] = []
   let roundTrips: RoundTripResult[] = []
-  let memory: MemoryScaleResult[] = []
+  let memory: MemoryRun[] = []
   let profiles: ProfileSummary[] = []
   let paired: PairedResult[] = []
   try {
@@ -286,7 +301,7 @@ async function main(): Promise<void> {
     }
     if (config.phases.includes('memory')) {
       log(`memory: ${config.sessions.toLocaleString('en')} sessions per store`)
-      memory = await memoryPhase(config.sessions, log)
+      memory = await memoryPhase(config, log)
     }
     if (config.profile.length > 0) {
       const directory = join(resultsDir, 'profiles')
