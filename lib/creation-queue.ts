@@ -40,9 +40,9 @@ export class CreationQueue {
   /** Moves the entries to the front, or into arrays twice as long when they fill more than half. */
   #makeRoom(): void {
     const size = this.size
-    const length = size * 2 > this.#slots.length ? this.#slots.length * 2 : this.#slots.length
-    const slots = length === this.#slots.length ? this.#slots : new Int32Array(length)
-    const createdAt = length === this.#slots.length ? this.#createdAt : new Float64Array(length)
+    const grow = size * 2 > this.#slots.length
+    const slots = grow ? new Int32Array(this.#slots.length * 2) : this.#slots
+    const createdAt = grow ? new Float64Array(this.#slots.length * 2) : this.#createdAt
     slots.set(this.#slots.subarray(this.#head, this.#tail))
     createdAt.set(this.#createdAt.subarray(this.#head, this.#tail))
     this.#slots = slots
