@@ -2,13 +2,16 @@
  * Throughput and latency: every scenario server runs at once (idle but for its turn), and the
  * load generator visits them in turn, read endpoint then write endpoint, for several short
  * rounds; each round starts one scenario later, so order and machine drift fall on all alike.
+ * Within a round each scenario's load comes in slices (1 s by default), cycled through all the
+ * scenarios: this VM's speed swings by half for 10–30 s at a time, and a round whose scenarios ran
+ * 4 s each, one after another, put such a swing on some of them only.
  */
 import { SCENARIO_INFO, type ScenarioName } from './apps'
 import { Child } from './children'
 import { type CpuUse, measureCpu } from './cpu'
 import type { LoadRequest, LoadResult } from './loader'
 import { ScenarioServer } from './scenario-server'
-import { rotate } from './stats'
+import { median, rotate } from './stats'
 
 export const ENDPOINTS = {
   read: { method: 'GET', path: '/read' },
@@ -31,7 +34,9 @@ export function loadOn(
 export interface HttpConfig {
   scenarios: ScenarioName[]
   rounds: number
+  /** Seconds of load per scenario and endpoint in a round, in `slices` parts. */
   seconds: number
+  slices: number
   warmupSeconds: number
   connections: number
   redisUrl: string | undefined
@@ -55,9 +60,12 @@ export interface HttpRun extends LoadResult {
   position: number
   /** CPU use during the accepted attempt. */
   cpu: CpuUse
-  /** Attempts made; more than 1 when other processes loaded the machine. */
+  /** Attempts made, 1 plus the slices repeated because other processes loaded the machine. */
   attempts: number
 }
+
+/** A load run with the CPU it saw and how many tries it took. */
+type Attempted = LoadResult & { cpu: CpuUse; attempts: number }
 
 export async function httpPhase(config: HttpConfig, log: (line: string) => void): Promise<HttpRun[]> {
   const loader = new Child('loader.ts', [], { cpus: config.loadCpus })
@@ -79,7 +87,7 @@ export async function httpPhase(config: HttpConfig, log: (line: string) => void)
       endpoint: Endpoint,
       seconds: number,
       retries = config.retries,
-    ) => {
+    ): Promise<Attempted> => {
       const { server, cookies } = servers.get(name)!
       const request = loadOn(server, endpoint, config.connections, seconds, cookies)
       const pids: Record<string, number | undefined> = {
@@ -93,10 +101,10 @@ export async function httpPhase(config: HttpConfig, log: (line: string) => void)
         const stop = measureCpu(pids)
         const answer = await loader.request({ type: 'run', load: request })
         const cpu = stop()
-        await pause(300)
+        await pause(100)
         if (cpu.foreign <= config.maxForeignCores || attempt > retries || retryBudget < seconds)
           return { ...(answer.result as LoadResult), cpu, attempts: attempt }
-        retryBudget -= seconds + 1.3
+        retryBudget -= seconds + 1.1
         log(
           `  ${name} ${endpoint}: other processes used ${cpu.foreign.toFixed(2)} cores meanwhile; running it again`,
         )
@@ -108,11 +116,16 @@ export async function httpPhase(config: HttpConfig, log: (line: string) => void)
       for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[])
         await load(name, endpoint, config.warmupSeconds, 0)
     const runs: HttpRun[] = []
+    const sliceSeconds = config.seconds / config.slices
     for (let round = 0; round < config.rounds; round++) {
       for (const endpoint of Object.keys(ENDPOINTS) as Endpoint[]) {
         const order = rotate(config.scenarios, round)
+        const slices = new Map<ScenarioName, Attempted[]>(order.map((scenario) => [scenario, []]))
+        for (let slice = 0; slice < config.slices; slice++)
+          for (const scenario of order)
+            slices.get(scenario)!.push(await load(scenario, endpoint, sliceSeconds))
         for (const [position, scenario] of order.entries()) {
-          const result = await load(scenario, endpoint, config.seconds)
+          const result = joinSlices(slices.get(scenario)!)
           runs.push({ ...result, round, endpoint, scenario, position })
           const failures = result.errors + result.timeouts + result.non2xx
           log(
@@ -130,6 +143,37 @@ export async function httpPhase(config: HttpConfig, log: (line: string) => void)
   } finally {
     await Promise.all([...servers.values()].map(({ server }) => server.stop()))
     await loader.stop()
+  }
+}
+
+/**
+ * A scenario's slices of one round as one run: throughput over all their requests, CPU weighted by
+ * each slice's length, the median slice's p50 and the worst slice's p99.
+ */
+function joinSlices(slices: Attempted[]): Attempted {
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0)
+  const requests = slices.reduce((sum, slice) => sum + slice.requests, 0)
+  const sum = (of: (slice: Attempted) => number) => slices.reduce((total, slice) => total + of(slice), 0)
+  const weighted = (of: (slice: Attempted) => number) => sum((slice) => of(slice) * slice.seconds) / seconds
+  const processes: Record<string, number> = {}
+  for (const name of Object.keys(slices[0]!.cpu.processes))
+    processes[name] = weighted((slice) => slice.cpu.processes[name] ?? 0)
+  return {
+    requestsPerSecond: requests / seconds,
+    requests,
+    seconds,
+    p50: median(slices.map((slice) => slice.p50)),
+    p99: Math.max(...slices.map((slice) => slice.p99)),
+    mean: sum((slice) => slice.mean * slice.requests) / requests,
+    errors: sum((slice) => slice.errors),
+    timeouts: sum((slice) => slice.timeouts),
+    non2xx: sum((slice) => slice.non2xx),
+    cpu: {
+      total: weighted((slice) => slice.cpu.total),
+      processes,
+      foreign: weighted((slice) => slice.cpu.foreign),
+    },
+    attempts: 1 + sum((slice) => slice.attempts - 1),
   }
 }
 

@@ -38,6 +38,8 @@ const HELP = `Usage: npm run bench -- [options]
   --scenarios LIST     scenarios of the http phase (default: ${SCENARIOS.join(',')})
   --rounds N           rounds of the http phase (default 10, quick 2)
   --seconds S          seconds of load per scenario and endpoint in a round (default 4, quick 2)
+  --slices N           parts each of those runs in, cycled through the scenarios, so that a swing
+                       of the machine's speed falls on all of them (default: 1 s slices)
   --warmup S           seconds of warm-up per scenario and endpoint (default 3, quick 1)
   --connections N      concurrent connections, one session each (default 64)
   --requests N         sequential requests per endpoint for round-trip counting (default 1000, quick 200)
@@ -69,6 +71,7 @@ interface Config {
   scenarios: ScenarioName[]
   rounds: number
   seconds: number
+  slices: number
   warmupSeconds: number
   connections: number
   requests: number
@@ -94,6 +97,7 @@ function configure(): Config | undefined {
       scenarios: { type: 'string' },
       rounds: { type: 'string' },
       seconds: { type: 'string' },
+      slices: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
       requests: { type: 'string' },
@@ -129,6 +133,7 @@ function configure(): Config | undefined {
         if (!valid(item)) throw new TypeError(`--${name}: unknown ${item}`)
         return item
       })
+  const seconds = number(values.seconds, quick ? 2 : values.paired ? 3 : 4, 'seconds')
   const isPhase = (item: string): item is Phase => (PHASES as readonly string[]).includes(item)
   const profile = list(values.profile, isScenario, 'profile')
   const only = list(values.only, isPhase, 'only')
@@ -137,7 +142,8 @@ function configure(): Config | undefined {
     phases: only.length > 0 ? only : profile.length > 0 || values.paired ? [] : [...PHASES],
     scenarios: values.scenarios ? list(values.scenarios, isScenario, 'scenarios') : [...SCENARIOS],
     rounds: number(values.rounds, quick ? 2 : values.paired ? 6 : 10, 'rounds'),
-    seconds: number(values.seconds, quick ? 2 : values.paired ? 3 : 4, 'seconds'),
+    seconds,
+    slices: Math.round(number(values.slices, Math.max(1, Math.round(seconds)), 'slices')),
     warmupSeconds: number(values.warmup, quick ? 1 : 3, 'warmup'),
     connections: number(values.connections, 64, 'connections'),
     requests: number(values.requests, quick ? 200 : 1000, 'requests'),
@@ -285,8 +291,8 @@ async function main(): Promise<void> {
     }
     if (config.phases.includes('http')) {
       log(
-        `http: ${config.scenarios.length} scenarios x 2 endpoints x ${config.rounds} rounds of ${config.seconds} s, ` +
-          `${config.connections} connections`,
+        `http: ${config.scenarios.length} scenarios x 2 endpoints x ${config.rounds} rounds of ${config.seconds} s ` +
+          `in ${config.slices} slices, ${config.connections} connections`,
       )
       runs = await httpPhase(
         { ...config, redisUrl: redis?.url, redisPid: redis?.pid, serverCpus, loadCpus },
