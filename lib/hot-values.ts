@@ -18,23 +18,32 @@ export class HotValues {
   /** 1 where the entry is newer than its slot's JSON. */
   readonly #newer: Uint8Array
   readonly #mask: number
+  readonly #jsonOf: (slot: number) => string
   readonly #writeBack: (slot: number, json: string) => void
 
-  /** `size` is rounded up to a power of two; `writeBack` receives the JSON of evicted newer values. */
-  constructor(writeBack: (slot: number, json: string) => void, size = 1024) {
+  /**
+   * `jsonOf` gives a slot's stored JSON, asked for only on a miss; `writeBack` receives the JSON
+   * of evicted newer values; `size` is rounded up to a power of two.
+   */
+  constructor(
+    jsonOf: (slot: number) => string,
+    writeBack: (slot: number, json: string) => void,
+    size = 1024,
+  ) {
     const entries = directMappedSize(size)
     this.#slots = new Int32Array(entries).fill(NONE)
     this.#values = new Array<Values | undefined>(entries).fill(undefined)
     this.#newer = new Uint8Array(entries)
     this.#mask = entries - 1
+    this.#jsonOf = jsonOf
     this.#writeBack = writeBack
   }
 
-  /** The values of `slot`, whose stored JSON is `json` unless a write here is newer: shared, never to be changed. */
-  read(slot: number, json: string): Values {
+  /** The values of `slot`, from its stored JSON unless a write here is newer: shared, never to be changed. */
+  read(slot: number): Values {
     const index = slot & this.#mask
     if (this.#slots[index] === slot) return this.#values[index]!
-    const values = JSON.parse(json) as Values
+    const values = JSON.parse(this.#jsonOf(slot)) as Values
     if (allPrimitive(values)) this.#keep(index, slot, values, false)
     return values
   }

@@ -209,10 +209,12 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   }
 
   #removeSlot(slot: number, event: RemovalEvent): void {
-    // A mass expiry would otherwise build an id and a payload per session for no listener: garbage the GC pays for.
-    const id = event && this.listenerCount(event) > 0 ? this.#slab.id(slot) : undefined
+    // A mass expiry would otherwise build an id, a uid and a payload per session for no listener: garbage the GC pays for.
+    const told = event !== undefined && this.listenerCount(event) > 0
+    const id = told ? this.#slab.id(slot) : ''
+    const uid = told ? this.#slab.uid(slot) : ''
     this.#size--
-    const uid = this.#slab.release(slot)
-    if (event && id !== undefined && uid !== undefined) this.emit(event, { id, uid })
+    const live = this.#slab.release(slot)
+    if (told && live) this.emit(event, { id, uid })
   }
 }

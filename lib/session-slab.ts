@@ -2,6 +2,7 @@ import { directMappedSize, HotValues } from './hot-values'
 import { IdColumn } from './id-column'
 import type { SessionRecord, TokenRotation } from './store'
 import { hashString } from './string-hash'
+import { TextArena } from './text-arena'
 import type { JsonValue } from './values'
 
 /** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
@@ -17,10 +18,10 @@ const HASH_BYTES = 32
 const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
 
 /**
- * The memory store's sessions laid out column by column: numbers, token hashes and ids in typed
- * arrays, the other strings in plain arrays, one slot a session. A million sessions then cost two
- * heap objects each (uid, values) instead of a record object with boxed numbers and nested
- * strings, which keeps both the heap and garbage-collection pauses small. The indexes are
+ * The memory store's sessions laid out column by column, one slot a session: numbers, token hashes
+ * and ids in typed arrays, uids and values JSON as bytes in arenas. A million sessions then cost
+ * no heap object each instead of a record object with boxed numbers and nested strings, which
+ * keeps both the heap and garbage-collection pauses small. The indexes are
  * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
  * list in activity order. Unlike Maps, they are rebuilt only when the slab doubles, never on
  * delete, and touching or removing a session allocates nothing, so a sweep of a million expired
@@ -28,10 +29,10 @@ const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
  */
 export class SessionSlab {
   readonly #ids = new IdColumn()
-  /** The uid of each slot in use, `undefined` for a free slot. */
-  #uids: (string | undefined)[] = []
-  /** The values as one JSON string: immutable, so every reader gets its own parsed copy. Stale while #hot holds newer ones. */
-  #values: (string | undefined)[] = []
+  /** The uid of each slot in use; a free slot has none. */
+  readonly #uids = new TextArena()
+  /** The values as one JSON text, which every reader parses afresh. Stale while #hot holds newer ones. */
+  readonly #values = new TextArena()
   readonly #hot: HotValues
   /** createdAt, lastActiveAt (epoch ms) per slot. */
   #times = new Float64Array(0)
@@ -39,10 +40,11 @@ export class SessionSlab {
   #policy = new Int32Array(0)
   /** Token hashes, 32 bytes a slot: a Buffer, so a hash reads back as text without a view object. */
   #hashes = Buffer.alloc(0)
-  /** Token hashes also kept as text for recent slots (direct-mapped), so a hot session's read decodes none. */
+  /** Token hashes and uids also kept as strings for recent slots (direct-mapped), so a hot session's read decodes none. */
+  readonly #textSlots: Int32Array
   readonly #hashTexts: (string | undefined)[]
-  readonly #hashTextSlots: Int32Array
-  readonly #hashTextMask: number
+  readonly #uidTexts: (string | undefined)[]
+  readonly #textMask: number
   /** Chains of slots whose ids share a bucket. */
   #idNext = new Int32Array(0)
   #idBuckets = new Int32Array(0)
@@ -66,13 +68,16 @@ export class SessionSlab {
 
   /** `hotSlots`: how many recently used sessions keep their values parsed and token hash as text. */
   constructor(hotSlots = 1024) {
-    this.#hot = new HotValues((slot, json) => {
-      this.#values[slot] = json
-    }, hotSlots)
+    this.#hot = new HotValues(
+      (slot) => this.#values.text(slot)!,
+      (slot, json) => this.#values.set(slot, json),
+      hotSlots,
+    )
     const entries = directMappedSize(hotSlots)
+    this.#textSlots = new Int32Array(entries).fill(NONE)
     this.#hashTexts = new Array<string | undefined>(entries).fill(undefined)
-    this.#hashTextSlots = new Int32Array(entries).fill(NONE)
-    this.#hashTextMask = entries - 1
+    this.#uidTexts = new Array<string | undefined>(entries).fill(undefined)
+    this.#textMask = entries - 1
   }
 
   /** Stores a record (values already serialised) as the most recently active; its id must be new. */
@@ -80,8 +85,8 @@ export class SessionSlab {
     const slot = this.#freeHead === NONE ? this.#grow() : this.#freeHead
     if (slot === this.#freeHead) this.#freeHead = this.#uidNext[slot]!
     this.#ids.set(slot, record.id)
-    this.#uids[slot] = record.uid
-    this.#values[slot] = values
+    this.#uids.set(slot, record.uid)
+    this.#values.set(slot, values)
     this.#times[slot * 2] = record.createdAt
     this.#times[slot * 2 + 1] = record.lastActiveAt
     this.#policy[slot * 2] = record.maxAge
@@ -94,7 +99,7 @@ export class SessionSlab {
     }
     if (record.ended === 'replaced') extra.ended = 'replaced'
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
-    if (record.ended === undefined) this.#link(slot, record.uid)
+    if (record.ended === undefined) this.#link(slot)
     else this.#uidNext[slot] = this.#uidPrev[slot] = NONE
     this.#linkId(slot)
     this.#append(slot)
@@ -121,22 +126,30 @@ export class SessionSlab {
     return this.#oldest === NONE ? undefined : this.#oldest
   }
 
-  /** Frees a slot; resolves its uid when it held a live session (not a marker). */
-  release(slot: number): string | undefined {
-    const uid = this.#uids[slot]
+  /** Frees a slot; resolves whether it held a live session (not a marker). */
+  release(slot: number): boolean {
     const live = this.ended(slot) === undefined
-    if (live) this.#unlink(slot, uid!)
+    if (live) this.#unlink(slot)
     this.#unlinkId(slot)
     this.#detach(slot)
     this.#ids.clear(slot)
     if (slot === this.#foundSlot) this.#foundId = undefined
-    this.#uids[slot] = this.#values[slot] = undefined
+    this.#uids.clear(slot)
+    this.#values.clear(slot)
     this.#hot.forget(slot)
-    this.#forgetHashText(slot)
+    this.#forgetTexts(slot)
     this.#extras.delete(slot)
     this.#uidNext[slot] = this.#freeHead
     this.#freeHead = slot
-    return live ? uid : undefined
+    return live
+  }
+
+  /** The uid of the session in `slot`: built afresh unless the slot is recent, so call it only when the text is needed. */
+  uid(slot: number): string {
+    const index = this.#recentText(slot)
+    const uid = this.#uidTexts[index] ?? this.#uids.text(slot)!
+    this.#uidTexts[index] = uid
+    return uid
   }
 
   /** The id of `slot`, as text: built afresh for most ids, so call it only when the text is needed. */
@@ -150,7 +163,7 @@ export class SessionSlab {
 
   /** When the session in `slot` was created (epoch ms); `undefined` for a free slot. */
   createdAt(slot: number): number | undefined {
-    return this.#uids[slot] === undefined ? undefined : this.#times[slot * 2]!
+    return this.#uids.has(slot) ? this.#times[slot * 2]! : undefined
   }
 
   times(slot: number): { createdAt: number; lastActiveAt: number } {
@@ -182,7 +195,7 @@ export class SessionSlab {
 
   /** A fresh copy of the values, for one request to read and change. */
   values(slot: number): Map<string, JsonValue> {
-    const parsed = this.#hot.read(slot, this.#values[slot]!)
+    const parsed = this.#hot.read(slot)
     const values = new Map<string, JsonValue>()
     for (const key in parsed) if (Object.hasOwn(parsed, key)) values.set(key, parsed[key]!)
     return values
@@ -193,13 +206,13 @@ export class SessionSlab {
    * `setValues`. Its keys are own data properties (`__proto__` included); set them with `setValue`.
    */
   plainValues(slot: number): Record<string, JsonValue> {
-    return { ...this.#hot.read(slot, this.#values[slot]!) }
+    return { ...this.#hot.read(slot) }
   }
 
   /** Replaces the values with `values`, which the slab keeps, unchanged from here on. */
   setValues(slot: number, values: Record<string, JsonValue>): void {
     const json = this.#hot.write(slot, values)
-    if (json !== undefined) this.#values[slot] = json
+    if (json !== undefined) this.#values.set(slot, json)
   }
 
   rotateToken(slot: number, rotation: TokenRotation): void {
@@ -218,8 +231,8 @@ export class SessionSlab {
 
   /** Turns a live session into a value-less marker that reads as replaced until its deadline. */
   markReplaced(slot: number): void {
-    this.#unlink(slot, this.#uids[slot]!)
-    this.#values[slot] = '{}'
+    this.#unlink(slot)
+    this.#values.set(slot, '{}')
     this.#hot.forget(slot)
     const extra = this.#extras.get(slot) ?? {}
     delete extra.previousTokenHash
@@ -232,14 +245,14 @@ export class SessionSlab {
   *slotsOf(uid: string): Generator<number> {
     if (this.#capacity === 0) return
     for (let slot = this.#buckets[this.#bucketOf(uid)]!; slot !== NONE; slot = this.#uidNext[slot]!)
-      if (this.#uids[slot] === uid) yield slot
+      if (this.#uids.holds(slot, uid)) yield slot
   }
 
   toRecord(slot: number, id: string, ended: 'replaced' | 'expired' | undefined): SessionRecord {
     const extra = this.#extras.get(slot)
     const record: SessionRecord = {
       id,
-      uid: this.#uids[slot]!,
+      uid: this.uid(slot),
       tokenHash: extra?.tokenHash ?? this.#readHash(slot),
       createdAt: this.#times[slot * 2]!,
       lastActiveAt: this.#times[slot * 2 + 1]!,
@@ -257,7 +270,8 @@ export class SessionSlab {
 
   /** Keeps a canonical SHA-256 hash as 32 bytes; resolves false for any other string. */
   #writeHash(slot: number, hash: string): boolean {
-    this.#forgetHashText(slot)
+    const index = slot & this.#textMask
+    if (this.#textSlots[index] === slot) this.#hashTexts[index] = undefined
     if (!CANONICAL_HASH.test(hash)) return false
     const bytes = Buffer.from(hash, 'base64url')
     if (bytes.length !== HASH_BYTES || bytes.toString('base64url') !== hash) return false
@@ -266,24 +280,36 @@ export class SessionSlab {
   }
 
   #readHash(slot: number): string {
-    const index = slot & this.#hashTextMask
-    if (this.#hashTextSlots[index] === slot) return this.#hashTexts[index]!
+    const index = this.#recentText(slot)
     const start = slot * HASH_BYTES
-    const text = this.#hashes.toString('base64url', start, start + HASH_BYTES)
-    this.#hashTextSlots[index] = slot
-    this.#hashTexts[index] = text
-    return text
+    const hash = this.#hashTexts[index] ?? this.#hashes.toString('base64url', start, start + HASH_BYTES)
+    this.#hashTexts[index] = hash
+    return hash
   }
 
-  #forgetHashText(slot: number): void {
-    const index = slot & this.#hashTextMask
-    if (this.#hashTextSlots[index] !== slot) return
-    this.#hashTextSlots[index] = NONE
-    this.#hashTexts[index] = undefined
+  /** The entry of `slot` among the recent texts, taken over (and emptied) when another slot held it. */
+  #recentText(slot: number): number {
+    const index = slot & this.#textMask
+    if (this.#textSlots[index] !== slot) {
+      this.#textSlots[index] = slot
+      this.#hashTexts[index] = this.#uidTexts[index] = undefined
+    }
+    return index
+  }
+
+  #forgetTexts(slot: number): void {
+    const index = slot & this.#textMask
+    if (this.#textSlots[index] !== slot) return
+    this.#textSlots[index] = NONE
+    this.#hashTexts[index] = this.#uidTexts[index] = undefined
   }
 
   #bucketOf(uid: string): number {
     return hashString(uid) & (this.#buckets.length - 1)
+  }
+
+  #uidBucketOf(slot: number): number {
+    return this.#uids.hashOf(slot) & (this.#buckets.length - 1)
   }
 
   #idBucketOf(slot: number): number {
@@ -326,8 +352,8 @@ export class SessionSlab {
     else this.#older[newer] = older
   }
 
-  #link(slot: number, uid: string): void {
-    const bucket = this.#bucketOf(uid)
+  #link(slot: number): void {
+    const bucket = this.#uidBucketOf(slot)
     const head = this.#buckets[bucket]!
     this.#uidPrev[slot] = NONE
     this.#uidNext[slot] = head
@@ -335,10 +361,10 @@ export class SessionSlab {
     this.#buckets[bucket] = slot
   }
 
-  #unlink(slot: number, uid: string): void {
+  #unlink(slot: number): void {
     const previous = this.#uidPrev[slot]!
     const next = this.#uidNext[slot]!
-    if (previous === NONE) this.#buckets[this.#bucketOf(uid)] = next
+    if (previous === NONE) this.#buckets[this.#uidBucketOf(slot)] = next
     else this.#uidNext[previous] = next
     if (next !== NONE) this.#uidPrev[next] = previous
     this.#uidNext[slot] = this.#uidPrev[slot] = NONE
@@ -354,6 +380,8 @@ export class SessionSlab {
       this.#hashes.copy(hashes)
       this.#hashes = hashes
       this.#ids.resize(capacity)
+      this.#uids.resize(capacity)
+      this.#values.resize(capacity)
       this.#uidNext = resized(this.#uidNext, capacity)
       this.#uidPrev = resized(this.#uidPrev, capacity)
       this.#older = resized(this.#older, capacity)
@@ -363,10 +391,9 @@ export class SessionSlab {
       this.#idBuckets = new Int32Array(capacity).fill(NONE)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
-        const uid = this.#uids[slot]
-        if (uid === undefined) continue
+        if (!this.#uids.has(slot)) continue
         this.#linkId(slot)
-        if (this.ended(slot) === undefined) this.#link(slot, uid)
+        if (this.ended(slot) === undefined) this.#link(slot)
       }
     }
     return this.#used++

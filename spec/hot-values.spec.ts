@@ -1,78 +1,98 @@
 import { HotValues } from '../lib/hot-values'
 
-/** A HotValues whose write-backs land in `stored`, slot by slot, as the slab's would. */
+/**
+ * A HotValues over `stored`, the slots' JSON as the slab keeps it; its write-backs land there too
+ * and are listed in `writtenBack`. `read(slot, json)` reads a slot whose stored JSON is `json`.
+ */
 function withStore(size = 4) {
   const stored = new Map<number, string>()
-  const hot = new HotValues((slot, json) => stored.set(slot, json), size)
-  return { hot, stored }
+  const writtenBack: number[] = []
+  const jsonAsked: number[] = []
+  const hot = new HotValues(
+    (slot) => {
+      jsonAsked.push(slot)
+      return stored.get(slot)!
+    },
+    (slot, json) => {
+      writtenBack.push(slot)
+      stored.set(slot, json)
+    },
+    size,
+  )
+  const read = (slot: number, json: string) => {
+    stored.set(slot, json)
+    return hot.read(slot)
+  }
+  return { hot, stored, read, writtenBack, jsonAsked }
 }
 
 describe('HotValues', () => {
   it('reuses the parse of primitive-only values, and parses nested values every time', () => {
-    const { hot } = withStore()
+    const { read, jsonAsked } = withStore()
     const flat = '{"user":"u1","n":0,"ok":true,"none":null}'
-    expect(hot.read(3, flat)).toBe(hot.read(3, flat))
+    expect(read(3, flat)).toBe(read(3, flat))
+    expect(jsonAsked).toEqual([3])
     const nested = '{"cart":{"items":[1,2]}}'
-    const first = hot.read(2, nested)
-    expect(hot.read(2, nested)).not.toBe(first)
-    expect(hot.read(2, nested)).toEqual(first)
+    const first = read(2, nested)
+    expect(read(2, nested)).not.toBe(first)
+    expect(read(2, nested)).toEqual(first)
   })
 
   it('keeps a written primitive-only value as the newest, without JSON, until evicted', () => {
-    const { hot, stored } = withStore()
+    const { hot, stored, read, writtenBack } = withStore()
     const values = { user: 'u1', n: 1 }
     expect(hot.write(1, values)).toBeUndefined()
-    expect(hot.read(1, '{"user":"u1","n":0}')).toBe(values)
-    expect(stored.size).toBe(0)
+    expect(read(1, '{"user":"u1","n":0}')).toBe(values)
+    expect(writtenBack).toEqual([])
     // slot 5 takes slot 1's entry (4 entries): slot 1's newest values are written back first
-    expect(hot.read(5, '{"n":5}')).toEqual({ n: 5 })
+    expect(read(5, '{"n":5}')).toEqual({ n: 5 })
     expect(stored.get(1)).toBe('{"user":"u1","n":1}')
-    expect(hot.read(1, stored.get(1)!)).toEqual(values)
+    expect(read(1, stored.get(1)!)).toEqual(values)
   })
 
   it('answers the JSON of nested values at once and keeps no entry for them', () => {
-    const { hot, stored } = withStore()
+    const { hot, read, writtenBack } = withStore()
     hot.write(1, { n: 1 })
     expect(hot.write(1, { cart: [1, 2] })).toBe('{"cart":[1,2]}')
-    expect(hot.read(1, '{"cart":[1,2]}')).toEqual({ cart: [1, 2] })
-    hot.read(5, '{}')
-    expect(stored.size).toBe(0)
+    expect(read(1, '{"cart":[1,2]}')).toEqual({ cart: [1, 2] })
+    read(5, '{}')
+    expect(writtenBack).toEqual([])
   })
 
   it('never writes back what it forgot, and reads the stored JSON after', () => {
-    const { hot, stored } = withStore()
+    const { hot, read, writtenBack } = withStore()
     hot.write(1, { n: 9 })
     hot.forget(1)
     hot.forget(6)
-    expect(hot.read(1, '{"n":0}')).toEqual({ n: 0 })
-    hot.read(5, '{}')
-    expect(stored.size).toBe(0)
+    expect(read(1, '{"n":0}')).toEqual({ n: 0 })
+    read(5, '{}')
+    expect(writtenBack).toEqual([])
   })
 
   it('writes back a clean entry never', () => {
-    const { hot, stored } = withStore()
-    hot.read(1, '{"n":1}')
-    hot.read(5, '{"n":5}')
-    expect(stored.size).toBe(0)
+    const { read, writtenBack } = withStore()
+    read(1, '{"n":1}')
+    read(5, '{"n":5}')
+    expect(writtenBack).toEqual([])
   })
 
   it('keeps a __proto__ key as a value, in and out of JSON', () => {
-    const { hot, stored } = withStore()
+    const { hot, stored, read } = withStore()
     const values = JSON.parse('{"__proto__":1,"n":2}') as Record<string, number>
     hot.write(1, values)
-    const read = hot.read(1, '{}')
-    expect(Object.keys(read)).toEqual(['__proto__', 'n'])
-    expect(Object.getPrototypeOf(read)).toBe(Object.prototype)
-    hot.read(5, '{}')
+    const kept = read(1, '{}')
+    expect(Object.keys(kept)).toEqual(['__proto__', 'n'])
+    expect(Object.getPrototypeOf(kept)).toBe(Object.prototype)
+    read(5, '{}')
     expect(stored.get(1)).toBe('{"__proto__":1,"n":2}')
   })
 
   it('serialises at once values JSON would change or refuse, never later in the read of another slot', () => {
-    const { hot, stored } = withStore()
+    const { hot, read, writtenBack } = withStore()
     expect(hot.write(1, { n: Number.NaN, gone: undefined } as never)).toBe('{"n":null}')
     expect(() => hot.write(2, { big: 1n } as never)).toThrow(TypeError)
-    hot.read(5, '{}')
-    hot.read(6, '{}')
-    expect(stored.size).toBe(0)
+    read(5, '{}')
+    read(6, '{}')
+    expect(writtenBack).toEqual([])
   })
 })

@@ -188,6 +188,32 @@ describe('MemoryStore', () => {
     expect([...store.get('new')!.values]).toEqual([['fresh', true]])
   })
 
+  it('keeps uids and values of any alphabet and size, whether it holds them as bytes or as strings', async () => {
+    store = new MemoryStore({ heartbeat: 0 })
+    const wide = 'nutzer-ü-😀'
+    const long = 'x'.repeat(5_000)
+    await store.create(record('a', { uid: wide, values: new Map([['note', long]]) }))
+    await store.create(record('b', { uid: 'Łukasz', values: new Map([['name', 'Ł']]) }))
+    await store.create(record('c', { uid: 'Aukasz' }))
+    expect(store.get('a')?.uid).toBe(wide)
+    expect(store.get('a')?.values.get('note')).toBe(long)
+    expect((await store.list(wide)).map((summary) => summary.id)).toEqual(['a'])
+    expect((await store.list('Łukasz')).map((summary) => summary.id)).toEqual(['b'])
+    expect(store.get('b')?.values.get('name')).toBe('Ł')
+    expect(await store.deleteAll('Aukasz')).toBe(1)
+    expect([store.get('b')?.uid, store.get('c')]).toEqual(['Łukasz', undefined])
+  })
+
+  it('answers the uid of the session that holds a place now, not of the one it evicted', async () => {
+    store = new MemoryStore({ heartbeat: 0, capacity: 1 })
+    const evicted: string[] = []
+    store.on('evicted', ({ uid }) => evicted.push(uid))
+    await store.create(record('a', { uid: 'first' }))
+    expect(store.get('a')?.uid).toBe('first')
+    await store.create(record('b', { uid: 'second' }))
+    expect([store.get('b')?.uid, evicted]).toEqual(['second', ['first']])
+  })
+
   it('answers the current token hash of a session read before its token rotated or its place was reused', async () => {
     store = new MemoryStore({ heartbeat: 0, capacity: 1 })
     await store.create(record('a', { tokenHash: hashSecret('first') }))
