@@ -12,6 +12,8 @@
  *    the store's own timer removes every session.
  * Pauses are the maximum of `perf_hooks.monitorEventLoopDelay` (1 ms resolution) over each
  * phase; the longest GC pause in it is reported beside, since a GC pause also blocks the loop.
+ * Each phase also logs its pauses over 2 ms by wall-clock time (`logPauses`), so that the memory
+ * phase of run.ts can take out of them what an idle process saw the machine stall meanwhile.
  * Sends `{ type: 'done', result }` over IPC.
  */
 import { randomBytes } from 'node:crypto'
@@ -20,6 +22,7 @@ import { randomText } from '../lib/random-text'
 import { hashSecret, randomId } from '../lib/token'
 import { MAX_AGE_SECONDS } from './apps'
 import type { SessionRecord } from './library'
+import { type Interval, logPauses } from './pauses'
 import { library as cosgo } from './subject'
 import { expressSession, memorystore } from './vendor'
 
@@ -27,8 +30,15 @@ export const MEMORY_LIBRARIES = ['ours', 'express-session', 'memorystore'] as co
 export type MemoryLibrary = (typeof MEMORY_LIBRARIES)[number]
 
 export interface PauseResult {
-  /** Longest event-loop delay in the phase, milliseconds. */
+  /** Longest event-loop delay in the phase, milliseconds, the machine's own stalls included. */
   maxPauseMs: number
+  /**
+   * The longest pause once the time the machine stalled within it is taken out (set by the memory
+   * phase, which watches the machine with an idle process): what the store itself held the loop for.
+   */
+  ownPauseMs?: number
+  /** The phase's pauses over 2 ms, by wall-clock time, for the memory phase to set `ownPauseMs`. */
+  pauses: Interval[]
   /** Longest single GC pause in the phase, milliseconds. */
   maxGcMs: number
   /** Wall time of the phase, milliseconds. */
@@ -195,13 +205,15 @@ async function watched(subject: Subject, phase: () => Promise<void>): Promise<Pa
   observer.observe({ entryTypes: ['gc'] })
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   histogram.enable()
+  const stopLogging = logPauses()
   const started = performance.now()
   await phase()
   const elapsedMs = performance.now() - started
   await sleep(20)
+  const pauses = stopLogging()
   histogram.disable()
   observer.disconnect()
-  return { maxPauseMs: histogram.max / 1e6, maxGcMs, elapsedMs, sizeAfter: subject.size() }
+  return { maxPauseMs: histogram.max / 1e6, pauses, maxGcMs, elapsedMs, sizeAfter: subject.size() }
 }
 
 async function measure(library: MemoryLibrary, sessions: number, extra: number): Promise<MemoryScaleResult> {

@@ -14,8 +14,9 @@ import { isScenario, SCENARIO_INFO, SCENARIOS, type ScenarioName } from './apps'
 import { Child, canPin, ROOT } from './children'
 import { type CpuUse, measureCpu } from './cpu'
 import { type HttpRun, httpPhase } from './http-phase'
-import { MEMORY_LIBRARIES, type MemoryScaleResult } from './memory-scale'
+import { MEMORY_LIBRARIES, type MemoryScaleResult, type PauseResult } from './memory-scale'
 import { type PairedResult, pairedPhase } from './paired-phase'
+import { type Interval, longestOwnPause } from './pauses'
 import { type ProfileSummary, profilePhase, type Share } from './profile'
 import { RedisServer } from './redis'
 import {
@@ -196,21 +197,28 @@ async function memoryPhase(config: Config, log: (line: string) => void): Promise
   const results: MemoryRun[] = []
   for (const library of MEMORY_LIBRARIES)
     for (let attempt = 1; ; attempt++) {
+      const watcher = await startStallWatch(log)
       const child = new Child(
         'memory-scale.ts',
         [library, String(config.sessions), String(Math.round(config.sessions / 10))],
         { nodeFlags: ['--expose-gc', '--max-old-space-size=4096'] },
       )
-      const stop = measureCpu({ store: child.process.pid, bench: process.pid })
+      const stop = measureCpu({ store: child.process.pid, bench: process.pid, watcher: watcher.process.pid })
       const result = (await child.next('done')).result as MemoryScaleResult
       const cpu = stop()
       await child.stop()
+      const { stalls } = (await watcher.request({ type: 'read' })) as unknown as { stalls: Interval[] }
+      await watcher.stop()
+      const pause = (phase: PauseResult | { none: string }) => {
+        if (!('maxPauseMs' in phase)) return 'none'
+        phase.ownPauseMs = longestOwnPause(phase.pauses, stalls)
+        return `${phase.maxPauseMs.toFixed(1)} ms (${phase.ownPauseMs.toFixed(1)} ms its own)`
+      }
       log(
         `${library.padEnd(16)} ${result.bytesPerSession.toFixed(0)} bytes/session ` +
           `(heap ${result.heapBytesPerSession.toFixed(0)}, array buffers ${result.arrayBufferBytesPerSession.toFixed(0)}), ` +
-          `reads ${result.reads.maxPauseMs.toFixed(1)} ms, ` +
-          `eviction ${'maxPauseMs' in result.eviction ? `${result.eviction.maxPauseMs.toFixed(1)} ms` : 'none'}, ` +
-          `sweep ${'maxPauseMs' in result.sweep ? `${result.sweep.maxPauseMs.toFixed(1)} ms` : 'none'}, ` +
+          `reads ${pause(result.reads)}, eviction ${pause(result.eviction)}, sweep ${pause(result.sweep)}, ` +
+          `machine stalls ${stalls.length} (longest ${Math.max(0, ...stalls.map(([start, end]) => end - start)).toFixed(1)} ms), ` +
           `other ${cpu.foreign.toFixed(2)} cores`,
       )
       if (cpu.foreign <= config.maxForeignCores || attempt > config.retries) {
@@ -220,6 +228,23 @@ async function memoryPhase(config: Config, log: (line: string) => void): Promise
       log(`  ${library}: other processes used ${cpu.foreign.toFixed(2)} cores meanwhile; running it again`)
     }
   return results
+}
+
+/**
+ * The idle process that watches the machine during a memory-scale run (stall-watch.ts), raised to
+ * real-time priority where the bench may, so that no process of the run delays it.
+ */
+async function startStallWatch(log: (line: string) => void): Promise<Child> {
+  const watcher = new Child('stall-watch.ts', [])
+  await watcher.next('ready')
+  try {
+    execFileSync('chrt', ['--all-tasks', '--fifo', '--pid', '50', String(watcher.process.pid)], {
+      stdio: 'ignore',
+    })
+  } catch {
+    log('  stall watch: no real-time priority here (chrt failed); it runs at normal priority')
+  }
+  return watcher
 }
 
 function shares(list: Share[]): string {
