@@ -34,7 +34,9 @@ export interface PauseResult {
   maxPauseMs: number
   /**
    * The longest pause once the time the machine stalled within it is taken out (set by the memory
-   * phase, which watches the machine with an idle process): what the store itself held the loop for.
+   * phase, which watches the machine with an idle process on the same CPU): an estimate of what the
+   * store itself held the loop for, for diagnosis. Work of the store in the kernel (page faults)
+   * can delay that process too, so it may read low; the targets judge `maxPauseMs`.
    */
   ownPauseMs?: number
   /** The phase's pauses over 2 ms, by wall-clock time, for the memory phase to set `ownPauseMs`. */

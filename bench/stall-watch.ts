@@ -1,9 +1,9 @@
 /**
- * An idle process that logs its own event-loop pauses beside a memory-scale run, at real-time
- * priority where it may: it does no work, so a pause it sees is the machine's (this VM stops even
- * such a process for 10–25 ms every few seconds), not a store's. The memory phase takes those
- * stretches out of the store's pauses (`longestOwnPause`). On `{ type: 'read' }` it answers the
- * stalls logged since the last read. Run alone, it prints the longest stall of every second.
+ * An idle process that logs its own event-loop pauses beside a memory-scale run, on its CPU and at
+ * a higher priority: it does no work, so a pause it sees is the machine's (this VM stops even an
+ * idle real-time process for 10–25 ms every few seconds), not a store's. The memory phase reports,
+ * beside each phase's longest pause, what is left once those stretches are taken out (`longestOwnPause`). On `{ type: 'read' }` it answers
+ * the stalls logged since the last read. Run alone, it prints the longest stall of every second.
  */
 
 import { serveRequests } from './children'
