@@ -56,11 +56,15 @@ function endsThroughShared(res: ServerResponse): boolean {
 function installSharedEnd(): void {
   if (sharedEnd) return
   const nodeEnd = ServerResponse.prototype.end
-  sharedEnd = function end(this: ServerResponse, ...args: unknown[]) {
+  // Named parameters and `call`, not rest and `apply`: every response of the process comes through
+  // here, and most hold nothing; Node's `end` reads its three parameters by name, so passing
+  // `undefined` for one the caller left out is the same call.
+  sharedEnd = function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
     const session = held.get(this)
-    if (session === undefined) return nodeEnd.apply(this, args as Parameters<End>)
+    if (session === undefined)
+      return nodeEnd.call(this, chunk, encoding as BufferEncoding, callback as () => void)
     if (session !== ENDING) {
-      if (endAfterStored(session, this, nodeEnd, args)) held.set(this, ENDING)
+      if (endAfterStored(session, this, nodeEnd, [chunk, encoding, callback])) held.set(this, ENDING)
       else held.delete(this)
     }
     return this
