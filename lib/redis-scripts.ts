@@ -62,17 +62,22 @@ export interface RedisScript {
 }
 
 /*
- * Every script gets ARGV[1] = key prefix as Redis sees it (the client's keyPrefix + the store's),
- * ARGV[2] = the store's prefix (what userTag hashes), ARGV[3] = now in epoch ms; its own
- * arguments follow. Keys it derives (other sessions, the user index) share the slot of its
- * declared keys by construction.
+ * Every script starts with the store's constants (`prefix`, the key prefix as Redis sees it: the
+ * client's keyPrefix + the store's; `salt`, the store's prefix, which userTag hashes), written into
+ * its text so that no call sends them, and gets ARGV[1] = now in epoch ms; its own arguments follow.
+ * Keys it derives (other sessions, the user index) share the slot of its declared keys by construction.
  */
 const PRELUDE = `
-local prefix, salt, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = tonumber(ARGV[1])
 local ID_TAG = '^' .. string.rep('[A-Za-z0-9_%-]', ${TAG_LENGTH})
 
 local function sessionKey(id)
   return prefix .. ':{' .. (string.match(id, ID_TAG) or '_') .. '}:s:' .. id
+end
+
+-- the id a session key names: what follows its tag (which never holds a '}') and ':s:'
+local function idOf(key)
+  return string.sub(key, string.find(key, '}:s:', #prefix + 3, true) + 4)
 end
 
 local function indexKey(uid)
@@ -138,28 +143,29 @@ end
 `
 
 /**
- * KEYS: session, user index. ARGV[4..]: id, uid, createdAt, lastActiveAt, maxAge, lifetime,
+ * KEYS: session, user index. ARGV[2..]: uid, createdAt, lastActiveAt, maxAge, lifetime,
  * replaceOthers ('1'/'0'), marker ('1'/'0'), then the hash's field/value pairs. Returns the
  * ids it ended. A record already past its deadline is not written.
  */
 const CREATE = `
-local key, index, id = KEYS[1], KEYS[2], ARGV[4]
+local key, index = KEYS[1], KEYS[2]
+local id = idOf(key)
 local ended = {}
-if ARGV[10] == '1' then ended = endOthers(index, ARGV[5], id, true) end
+if ARGV[7] == '1' then ended = endOthers(index, ARGV[2], id, true) end
 redis.call('DEL', key)
 redis.call('ZREM', index, id)
-local at = deadline(ARGV[6], ARGV[7], ARGV[8], ARGV[9])
+local at = deadline(ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 if at > now then
-  callInSlices('HSET', key, ARGV, 12, #ARGV)
+  callInSlices('HSET', key, ARGV, 9, #ARGV)
   if at ~= math.huge then redis.call('PEXPIRE', key, math.ceil(at - now)) end
-  if ARGV[11] ~= '1' then redis.call('ZADD', index, ARGV[6], id) end
+  if ARGV[8] ~= '1' then redis.call('ZADD', index, ARGV[3], id) end
 end
 refreshIndex(index)
 return ended
 `
 
 /**
- * KEYS: session. ARGV[4]: id. Returns nil for an unknown id, else a flat reply: the state, the
+ * KEYS: session. Returns nil for an unknown id, else a flat reply: the state, the
  * metadata by position (uid, tok, created, active, maxAge, life, prev, prevExp, ended; nil where
  * absent; the times and policies as integers, which reach the client as numbers, not text),
  * then the values as key/JSON pairs without their `v:` prefix (`toRecord` in redis-store.ts reads it). State is 'live' (now slid: m:active = now, TTL = new deadline),
@@ -167,7 +173,7 @@ return ended
  * now deleted and unindexed). Positions instead of field names keep the reply, and its parsing, short.
  */
 const GET = `
-local key, id = KEYS[1], ARGV[4]
+local key = KEYS[1]
 local fields = redis.call('HGETALL', key)
 local meta, values = {}, {}
 for i = 1, #fields, 2 do
@@ -195,11 +201,11 @@ if meta['m:ended'] then
 end
 if at <= now then
   redis.call('DEL', key)
-  redis.call('ZREM', indexKey(uid), id)
+  redis.call('ZREM', indexKey(uid), idOf(key))
   return reply('expired')
 end
-redis.call('HSET', key, 'm:active', ARGV[3])
-meta['m:active'] = ARGV[3]
+redis.call('HSET', key, 'm:active', ARGV[1])
+meta['m:active'] = ARGV[1]
 local ttl = deadline(meta['m:created'], now, meta['m:maxAge'], meta['m:life']) - now
 if ttl ~= math.huge then
   ttl = math.ceil(ttl)
@@ -212,25 +218,25 @@ return reply('live')
 `
 
 /**
- * KEYS: session. ARGV[4..]: id, number of fields to delete, number of field/value pairs to set,
+ * KEYS: session. ARGV[2..]: number of fields to delete, number of field/value pairs to set,
  * those fields, those pairs, then for a token rotation only: tokenHash, previousTokenHash ('' for
  * none), previousTokenExpiresAt. Writes only to a live session: returns nil for a missing,
  * deleted or marker session, its uid for one it found past its deadline (and deleted), 1 otherwise.
  */
 const UPDATE = `
-local key, id = KEYS[1], ARGV[4]
+local key = KEYS[1]
 local m = redis.call('HMGET', key, 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
 if not m[1] or m[6] then return false end
 local at = deadline(m[2], m[3], m[4], m[5])
 if at <= now then
   redis.call('DEL', key)
-  redis.call('ZREM', indexKey(m[1]), id)
+  redis.call('ZREM', indexKey(m[1]), idOf(key))
   return m[1]
 end
-local unsetCount, pairCount = tonumber(ARGV[5]), tonumber(ARGV[6])
-local pairsEnd = 6 + unsetCount + pairCount * 2
-callInSlices('HDEL', key, ARGV, 7, 6 + unsetCount)
-callInSlices('HSET', key, ARGV, 7 + unsetCount, pairsEnd)
+local unsetCount, pairCount = tonumber(ARGV[2]), tonumber(ARGV[3])
+local pairsEnd = 3 + unsetCount + pairCount * 2
+callInSlices('HDEL', key, ARGV, 4, 3 + unsetCount)
+callInSlices('HSET', key, ARGV, 4 + unsetCount, pairsEnd)
 local tok, prev, prevExp = ARGV[pairsEnd + 1], ARGV[pairsEnd + 2], ARGV[pairsEnd + 3]
 if tok then
   if prev == '' then
@@ -244,23 +250,23 @@ if at ~= math.huge then redis.call('PEXPIRE', key, math.ceil(at - now)) end
 return 1
 `
 
-/** KEYS: session. ARGV[4]: id. Deletes it and its index entry; returns its uid if it was live. */
+/** KEYS: session. Deletes it and its index entry; returns its uid if it was live. */
 const DELETE = `
-local key, id = KEYS[1], ARGV[4]
+local key = KEYS[1]
 local m = redis.call('HMGET', key, 'm:uid', 'm:ended')
 if redis.call('DEL', key) == 0 or not m[1] then return false end
-redis.call('ZREM', indexKey(m[1]), id)
+redis.call('ZREM', indexKey(m[1]), idOf(key))
 if m[2] then return false end
 return m[1]
 `
 
 /**
- * KEYS: user index. ARGV[4]: uid. Returns {live, expired}: live is flat (id, createdAt,
+ * KEYS: user index. ARGV[2]: uid. Returns {live, expired}: live is flat (id, createdAt,
  * lastActiveAt, maxAge, lifetime)*, oldest first; expired the ids it found past their deadline
  * and deleted. Prunes ids whose session is gone and sets the index TTL to its longest session's.
  */
 const LIST = `
-local index, uid = KEYS[1], ARGV[4]
+local index, uid = KEYS[1], ARGV[2]
 local live, expired, longest = {}, {}, 0
 for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
   local key = sessionKey(id)
@@ -283,24 +289,46 @@ elseif longest > 0 then redis.call('PEXPIRE', index, longest) end
 return {live, expired}
 `
 
-/** KEYS: user index. ARGV[4..]: uid, except ('' for none), replaced ('1'/'0'). Returns the ids it ended. */
+/** KEYS: user index. ARGV[2..]: uid, except ('' for none), replaced ('1'/'0'). Returns the ids it ended. */
 const DELETE_ALL = `
-local ended = endOthers(KEYS[1], ARGV[4], ARGV[5], ARGV[6] == '1')
+local ended = endOthers(KEYS[1], ARGV[2], ARGV[3], ARGV[4] == '1')
 refreshIndex(KEYS[1])
 return ended
 `
 
-function script(name: string, numberOfKeys: number, body: string): RedisScript {
-  const lua = PRELUDE + body
-  return { name, numberOfKeys, lua, sha: createHash('sha1').update(lua).digest('hex') }
+/** A store's scripts, one per operation. */
+export interface StoreScripts {
+  create: RedisScript
+  get: RedisScript
+  update: RedisScript
+  delete: RedisScript
+  list: RedisScript
+  deleteAll: RedisScript
 }
 
-/** The store's scripts, one per operation. */
-export const SCRIPTS = {
-  create: script('create', 2, CREATE),
-  get: script('get', 1, GET),
-  update: script('update', 1, UPDATE),
-  delete: script('delete', 1, DELETE),
-  list: script('list', 1, LIST),
-  deleteAll: script('deleteAll', 1, DELETE_ALL),
-} as const
+/**
+ * The scripts of a store whose keys start with `keyspace` as Redis sees them (the client's
+ * keyPrefix + `prefix`) and whose uid tags hash `prefix`: both written into each script's text.
+ */
+export function storeScripts(keyspace: string, prefix: string): StoreScripts {
+  const constants = `local prefix, salt = ${luaString(keyspace)}, ${luaString(prefix)}\n`
+  const script = (name: string, numberOfKeys: number, body: string): RedisScript => {
+    const lua = constants + PRELUDE + body
+    return { name, numberOfKeys, lua, sha: createHash('sha1').update(lua).digest('hex') }
+  }
+  return {
+    create: script('create', 2, CREATE),
+    get: script('get', 1, GET),
+    update: script('update', 1, UPDATE),
+    delete: script('delete', 1, DELETE),
+    list: script('list', 1, LIST),
+    deleteAll: script('deleteAll', 1, DELETE_ALL),
+  }
+}
+
+/** `text` as a Lua string literal: every UTF-8 byte as a decimal escape, so no character needs quoting. */
+function luaString(text: string): string {
+  let literal = "'"
+  for (const byte of Buffer.from(text, 'utf8')) literal += `\\${String(byte).padStart(3, '0')}`
+  return `${literal}'`
+}

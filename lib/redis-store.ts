@@ -7,8 +7,9 @@ import { randomText } from './random-text'
 import {
   META,
   type RedisScript,
-  SCRIPTS,
+  type StoreScripts,
   sessionKey,
+  storeScripts,
   userIndexKey,
   userTag,
   VALUE_FIELD,
@@ -59,8 +60,8 @@ type ScriptReply = Promise<unknown>
  */
 export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
   readonly #prefix: string
-  /** The key prefix as Redis sees it: the client's `keyPrefix`, if any, then the store's. */
-  readonly #keyspace: string
+  /** The scripts, with the key prefix as Redis sees it (the client's `keyPrefix`, then the store's) written in. */
+  readonly #scripts: StoreScripts
   readonly #timeout: number
   /** Whether the store opened the client, and so closes it. */
   readonly #owned: boolean
@@ -81,18 +82,18 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     if (!(Number.isFinite(timeout) && timeout > 0))
       throw new TypeError(`option timeout must be a number of milliseconds > 0, got ${timeout}`)
     this.#prefix = prefix
-    this.#keyspace = prefix
     this.#timeout = timeout
     this.#owned = typeof redis === 'string'
     if (typeof redis === 'string') {
       if (!/^rediss?:\/\//.test(redis))
         throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
       this.#client = openClient(redis, timeout)
+      this.#scripts = storeScripts(prefix, prefix)
     } else {
       if (typeof redis?.evalsha !== 'function')
         throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
-      this.#keyspace = (redis.options.keyPrefix ?? '') + prefix
       this.#client = Promise.resolve(redis)
+      this.#scripts = storeScripts((redis.options.keyPrefix ?? '') + prefix, prefix)
     }
     this.#client.then(
       (client) => {
@@ -135,11 +136,10 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     const marker = record.ended === 'replaced'
     if (marker) fields.push(META.ended, 'replaced')
     else for (const [key, value] of record.values) fields.push(VALUE_FIELD + key, JSON.stringify(value))
-    const ended = await this.#script(SCRIPTS.create, [
+    const ended = await this.#script(this.#scripts.create, [
       sessionKey(this.#prefix, record.id),
       userIndexKey(this.#prefix, record.uid),
-      ...this.#prelude(Date.now()),
-      record.id,
+      String(Date.now()),
       record.uid,
       String(record.createdAt),
       String(record.lastActiveAt),
@@ -154,10 +154,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   get(id: string): Promise<SessionRecord | undefined> {
-    // #prelude written out here and in update, the per-request calls: no array to spread
-    const key = sessionKey(this.#prefix, id)
-    const args = [key, this.#keyspace, this.#prefix, String(Date.now()), id]
-    return this.#script(SCRIPTS.get, args, (reply) => {
+    const args = [sessionKey(this.#prefix, id), String(Date.now())]
+    return this.#script(this.#scripts.get, args, (reply) => {
       if (reply === null) return undefined
       const record = toRecord(id, reply as GetReply)
       if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid })
@@ -168,21 +166,13 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   update(id: string, change: SessionChange): Promise<boolean> {
     const unset = change.unset ?? []
     const set = change.set ?? new Map<string, JsonValue>()
-    const args = [
-      sessionKey(this.#prefix, id),
-      this.#keyspace,
-      this.#prefix,
-      String(Date.now()),
-      id,
-      String(unset.length),
-      String(set.size),
-    ]
+    const args = [sessionKey(this.#prefix, id), String(Date.now()), String(unset.length), String(set.size)]
     for (const key of unset) args.push(VALUE_FIELD + key)
     for (const [key, value] of set) args.push(VALUE_FIELD + key, JSON.stringify(value))
     const token = change.token
     if (token)
       args.push(token.tokenHash, token.previousTokenHash ?? '', String(token.previousTokenExpiresAt ?? 0))
-    return this.#script(SCRIPTS.update, args, (reply) => {
+    return this.#script(this.#scripts.update, args, (reply) => {
       if (reply === null) return false
       if (typeof reply === 'string') {
         this.emit('expired', { id, uid: reply })
@@ -193,18 +183,17 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   async delete(id: string): Promise<void> {
-    const uid = (await this.#script(SCRIPTS.delete, [
+    const uid = (await this.#script(this.#scripts.delete, [
       sessionKey(this.#prefix, id),
-      ...this.#prelude(Date.now()),
-      id,
+      String(Date.now()),
     ])) as string | null
     if (uid !== null) this.emit('destroyed', { id, uid })
   }
 
   async list(uid: string): Promise<SessionSummary[]> {
-    const [live, expired] = (await this.#script(SCRIPTS.list, [
+    const [live, expired] = (await this.#script(this.#scripts.list, [
       userIndexKey(this.#prefix, uid),
-      ...this.#prelude(Date.now()),
+      String(Date.now()),
       uid,
     ])) as [string[], string[]]
     for (const id of expired) this.emit('expired', { id, uid })
@@ -223,9 +212,9 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   }
 
   async deleteAll(uid: string, options: { except?: string; replaced?: boolean } = {}): Promise<number> {
-    const ended = (await this.#script(SCRIPTS.deleteAll, [
+    const ended = (await this.#script(this.#scripts.deleteAll, [
       userIndexKey(this.#prefix, uid),
-      ...this.#prelude(Date.now()),
+      String(Date.now()),
       uid,
       options.except ?? '',
       options.replaced ? '1' : '0',
@@ -254,13 +243,8 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     client.disconnect()
   }
 
-  /** What every script takes after its keys (see redis-scripts.ts): key prefix, store prefix, now. */
-  #prelude(now: number): [keyspace: string, prefix: string, now: string] {
-    return [this.#keyspace, this.#prefix, String(now)]
-  }
-
   /**
-   * Runs one script (its keys, then `#prelude`, then its own arguments), failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
+   * Runs one script (its keys, then now in epoch ms, then its own arguments), failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
    * unless the client is connected, so no call sits in ioredis' offline queue to run long after
    * its request has given up.
    */

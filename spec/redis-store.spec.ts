@@ -169,6 +169,39 @@ describe('RedisStore', () => {
     })
   })
 
+  describe('constants written into the scripts', () => {
+    it('keeps ids, prefixes and key prefixes of any spelling apart, the id read back from its key', async () => {
+      // quotes, a backslash, a newline and non-ASCII in the prefix, and a key prefix with '}' in it
+      const oddPrefix = `${redis.nextPrefix()}'"\\\nü`
+      const client = new Redis(redis.url, { keyPrefix: 'kp}:s:' })
+      const odd = new RedisStore(client, { prefix: oddPrefix })
+      try {
+        const uid = 'user-odd'
+        for (const id of ['we}ird:s:id', 'plain-but-short', '{}:s:{}']) {
+          const record = newRecord(odd, { id, uid })
+          await odd.create(record)
+          expect(await raw.exists(`kp}:s:${sessionKey(oddPrefix, id)}`)).toBe(1)
+          expect((await odd.get(id))?.id).toBe(id)
+          expect(await odd.update(id, { set: new Map([['n', 1]]) })).toBe(true)
+          expect((await odd.get(id))?.values.get('n')).toBe(1)
+        }
+        expect((await odd.list(uid)).map((summary) => summary.id).sort()).toEqual(
+          ['plain-but-short', 'we}ird:s:id', '{}:s:{}'].sort(),
+        )
+        await odd.delete('we}ird:s:id')
+        // before list(), which would prune an entry delete left behind
+        expect(await raw.zcard(`kp}:s:${userIndexKey(oddPrefix, uid)}`)).toBe(2)
+        expect((await odd.list(uid)).map((summary) => summary.id).sort()).toEqual([
+          'plain-but-short',
+          '{}:s:{}',
+        ])
+      } finally {
+        await odd.close()
+        await client.quit()
+      }
+    })
+  })
+
   describe('round trips', () => {
     it('costs one round trip for each of create, get, update, delete, list and deleteAll', async () => {
       const proxy = await CountingProxy.start(redis.url)
