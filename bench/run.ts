@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench` (about 11 minutes) or `npm run bench -- --quick` (about
+ * The benchmark suite: `npm run bench` (about 12 minutes) or `npm run bench -- --quick` (about
  * 1.5 minutes). Phases: throughput and latency of six scenario servers (`http`), Redis round
  * trips and commands per request (`roundtrips`), memory stores at a million sessions (`memory`),
  * and, when asked, CPU and allocation profiles of chosen scenarios (`--profile`). Raw results
