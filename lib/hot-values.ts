@@ -1,16 +1,17 @@
 import type { JsonValue } from './values'
 
-type Values = Readonly<Record<string, JsonValue>>
+type Values = ReadonlyMap<string, JsonValue>
 
 const NONE = -1
 
 /**
- * The memory store's recently used session values, parsed and direct-mapped by slot. Reading a
- * hot session skips `JSON.parse`; writing one skips `JSON.stringify` too, because the entry then
- * holds values newer than the slot's JSON and gives them to `writeBack` as JSON only when another
- * slot takes its place (`JSON.stringify` is most of what a write costs the store otherwise). Only
- * values that are all JSON primitives are kept, because readers copy them one level deep. It holds
- * at most `size` entries, whatever the number of sessions, and allocates none per request.
+ * The memory store's recently used session values, parsed into Maps and direct-mapped by slot.
+ * Reading a hot session skips `JSON.parse` and allocates nothing: every reader shares the entry's
+ * Map, and copies it before a change. Writing one skips `JSON.stringify` too, because the entry
+ * then holds values newer than the slot's JSON and gives them to `writeBack` as JSON only when
+ * another slot takes its place (`JSON.stringify` is most of what a write costs the store
+ * otherwise). Only values that are all JSON primitives are kept, so no reader can reach a nested
+ * value that another reader changes. It holds at most `size` entries, whatever the number of sessions.
  */
 export class HotValues {
   readonly #slots: Int32Array
@@ -43,7 +44,7 @@ export class HotValues {
   read(slot: number): Values {
     const index = slot & this.#mask
     if (this.#slots[index] === slot) return this.#values[index]!
-    const values = JSON.parse(this.#jsonOf(slot)) as Values
+    const values = parseValues(this.#jsonOf(slot))
     if (allPrimitive(values)) this.#keep(index, slot, values, false)
     return values
   }
@@ -58,7 +59,7 @@ export class HotValues {
       return undefined
     }
     this.forget(slot)
-    return JSON.stringify(values)
+    return valuesJson(values)
   }
 
   /** Drops the entry of `slot`, newer values included: the session ended or its values were replaced. */
@@ -73,7 +74,7 @@ export class HotValues {
   #keep(index: number, slot: number, values: Values, newer: boolean): void {
     const previous = this.#slots[index]!
     if (previous !== slot && previous !== NONE && this.#newer[index] === 1)
-      this.#writeBack(previous, JSON.stringify(this.#values[index]))
+      this.#writeBack(previous, valuesJson(this.#values[index]!))
     this.#slots[index] = slot
     this.#values[index] = values
     this.#newer[index] = newer ? 1 : 0
@@ -86,8 +87,7 @@ export class HotValues {
  * bypassed `Session`'s checks) is serialised at once, as before, never later in another's read.
  */
 function allPrimitive(values: Values): boolean {
-  for (const key in values) {
-    const value: unknown = values[key]
+  for (const value of values.values() as Iterable<unknown>) {
     if (
       typeof value === 'number'
         ? !Number.isFinite(value)
@@ -96,6 +96,19 @@ function allPrimitive(values: Values): boolean {
       return false
   }
   return true
+}
+
+/** Values as a store's JSON keeps them: one object, whose keys (`__proto__` included) are its own. */
+export function valuesJson(values: Values): string {
+  return JSON.stringify(Object.fromEntries(values))
+}
+
+/** The values of a store's JSON. */
+export function parseValues(json: string): Map<string, JsonValue> {
+  const parsed = JSON.parse(json) as Record<string, JsonValue>
+  const values = new Map<string, JsonValue>()
+  for (const key in parsed) if (Object.hasOwn(parsed, key)) values.set(key, parsed[key]!)
+  return values
 }
 
 /** The number of entries of a direct-mapped table of at least `size`: a power of two, so a slot maps by mask. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { CreationQueue } from './creation-queue'
-import { SessionSlab, setValue } from './session-slab'
+import { valuesJson } from './hot-values'
+import { SessionSlab } from './session-slab'
 import type {
   CreateOptions,
   SessionChange,
@@ -72,7 +73,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
     this.#remove(record.id, undefined)
     while (this.#size >= this.#capacity) this.#removeSlot(this.#slab.oldest()!, 'evicted')
-    const slot = this.#slab.add(record, JSON.stringify(Object.fromEntries(record.values)))
+    const slot = this.#slab.add(record, valuesJson(record.values))
     this.#size++
     if (record.lifetime > 0) this.#byCreation.push(slot, record.createdAt)
     this.emit('created', { id: record.id, uid: record.uid })
@@ -105,9 +106,9 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       return false
     }
     if (change.set?.size || change.unset?.length) {
-      const values = this.#slab.plainValues(slot)
-      for (const key of change.unset ?? []) delete values[key]
-      for (const [key, value] of change.set ?? []) setValue(values, key, value)
+      const values = new Map(this.#slab.values(slot))
+      for (const key of change.unset ?? []) values.delete(key)
+      for (const [key, value] of change.set ?? []) values.set(key, value)
       this.#slab.setValues(slot, values)
     }
     if (change.token) this.#slab.rotateToken(slot, change.token)

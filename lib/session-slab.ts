@@ -193,24 +193,13 @@ export class SessionSlab {
     this.#append(slot)
   }
 
-  /** A fresh copy of the values, for one request to read and change. */
-  values(slot: number): Map<string, JsonValue> {
-    const parsed = this.#hot.read(slot)
-    const values = new Map<string, JsonValue>()
-    for (const key in parsed) if (Object.hasOwn(parsed, key)) values.set(key, parsed[key]!)
-    return values
-  }
-
-  /**
-   * A fresh copy of the values as parsed JSON, for the store to change and give back to
-   * `setValues`. Its keys are own data properties (`__proto__` included); set them with `setValue`.
-   */
-  plainValues(slot: number): Record<string, JsonValue> {
-    return { ...this.#hot.read(slot) }
+  /** The values, shared with other readers: never to be changed, copied to make a change. */
+  values(slot: number): ReadonlyMap<string, JsonValue> {
+    return this.#hot.read(slot)
   }
 
   /** Replaces the values with `values`, which the slab keeps, unchanged from here on. */
-  setValues(slot: number, values: Record<string, JsonValue>): void {
+  setValues(slot: number, values: ReadonlyMap<string, JsonValue>): void {
     const json = this.#hot.write(slot, values)
     if (json !== undefined) this.#values.set(slot, json)
   }
@@ -398,13 +387,6 @@ export class SessionSlab {
     }
     return this.#used++
   }
-}
-
-/** Sets `key` as an own property, so that a `__proto__` key is a value and never a prototype. */
-export function setValue(values: Record<string, JsonValue>, key: string, value: JsonValue): void {
-  if (key === '__proto__')
-    Object.defineProperty(values, key, { value, enumerable: true, writable: true, configurable: true })
-  else values[key] = value
 }
 
 function resized<T extends Float64Array | Int32Array>(array: T, length: number): T {

@@ -54,6 +54,8 @@ export class Session<T extends object = SessionValues> {
   #presentedToken: boolean
   /** Keys to store; the shared empty Map until the first write, so reads allocate none. */
   #dirty = CLEAN
+  /** `#record.values` once it is this request's own copy; the store's may be shared with other reads. */
+  #ownValues: Map<string, JsonValue> | undefined
   /** The last flush in flight, which the next one queues behind; `undefined` once all settled. */
   #flushing: Promise<void> | undefined
 
@@ -128,19 +130,19 @@ export class Session<T extends object = SessionValues> {
    * SESSION_ERROR (201) at once; without a session it throws SESSION_NOT_CREATED (204).
    */
   set<K extends keyof T & string>(key: K, value: T[K]): this {
-    const record = this.#live('set')
+    const values = this.#ownedValues('set')
     const stored = toStoredValue(key, value)
-    record.values.set(key, stored)
+    values.set(key, stored)
     this.#writable().set(key, stored)
     return this
   }
 
   /** Sets several keys at once (seed `Update`); all are checked before any is set. */
   update(values: Partial<T>): this {
-    const record = this.#live('update')
+    const current = this.#ownedValues('update')
     const entries = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
     for (const [key, stored] of entries) {
-      record.values.set(key, stored)
+      current.set(key, stored)
       this.#writable().set(key, stored)
     }
     return this
@@ -148,8 +150,7 @@ export class Session<T extends object = SessionValues> {
 
   /** Removes `key`. */
   unset(key: keyof T & string): this {
-    const record = this.#live('unset')
-    record.values.delete(key)
+    this.#ownedValues('unset').delete(key)
     this.#writable().set(key, UNSET)
     return this
   }
@@ -184,6 +185,7 @@ export class Session<T extends object = SessionValues> {
     }
     await guard(() => options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
     this.#record = record
+    this.#ownValues = initial
     this.#token = issued.token
     this.#dirty = CLEAN
     this.error = undefined
@@ -328,6 +330,13 @@ export class Session<T extends object = SessionValues> {
       this.#context.dirtied(this as unknown as Session)
     }
     return this.#dirty
+  }
+
+  /** This request's own copy of the values, to change: made from the store's at the first change. */
+  #ownedValues(operation: string): Map<string, JsonValue> {
+    const record = this.#live(operation)
+    if (this.#ownValues === undefined) record.values = this.#ownValues = new Map(record.values)
+    return this.#ownValues
   }
 
   #live(operation: string): SessionRecord {

@@ -20,8 +20,11 @@ export interface SessionRecord {
   maxAge: number
   /** Seconds after creation at which the session ends whatever its activity; 0 = never. */
   lifetime: number
-  /** The session's values, one entry a key (a `Map`, so no key can reach a prototype). */
-  values: Map<string, JsonValue>
+  /**
+   * The session's values, one entry a key (a `Map`, so no key can reach a prototype). Never
+   * changed once handed over, either way: a store may give the same Map to many reads.
+   */
+  values: ReadonlyMap<string, JsonValue>
   /**
    * Set on a marker a store keeps in place of an ended session, so that its token fails with
    * the right error: `'replaced'` by a newer login (`singleSession`), `'expired'` by time.

@@ -5,6 +5,7 @@ import { SessionSlab } from '../lib/session-slab'
 import type { SessionRecord } from '../lib/store'
 import { describeStoreContract } from '../lib/testing'
 import { hashSecret } from '../lib/token'
+import type { JsonValue } from '../lib/values'
 
 describeStoreContract('MemoryStore', () => new MemoryStore(), { close: (store) => store.close() })
 
@@ -158,13 +159,16 @@ describe('MemoryStore', () => {
     expect(store.update('missing', { set: new Map([['n', 1]]) })).toBe(false)
   })
 
-  it('hands every reader its own snapshot (copy-on-write)', async () => {
+  it('never changes the values a read answered: an update builds new ones (copy-on-write)', async () => {
     store = new MemoryStore({ heartbeat: 0 })
-    await store.create(record('a'))
+    const values = new Map<string, JsonValue>([
+      ['n', 0],
+      ['user', 'u'],
+    ])
+    await store.create(record('a', { values }))
     const snapshot = await store.get('a')
-    await store.update('a', { set: new Map([['n', 1]]) })
-    expect(snapshot?.values.get('n')).toBe(0)
-    snapshot?.values.set('n', 99)
+    await store.update('a', { set: new Map([['n', 1]]), unset: ['user'] })
+    expect(Object.fromEntries(snapshot?.values ?? [])).toEqual({ n: 0, user: 'u' })
     expect((await store.get('a'))?.values.get('n')).toBe(1)
   })
 

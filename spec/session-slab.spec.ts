@@ -89,7 +89,10 @@ describe('SessionSlab', () => {
             slab.release(slot)
             model.delete(step.id)
           } else if (step.op === 'set' && live) {
-            slab.setValues(slot, { ...slab.plainValues(slot), ...structuredClone(step.values) })
+            slab.setValues(
+              slot,
+              new Map([...slab.values(slot), ...Object.entries(structuredClone(step.values))]),
+            )
             Object.assign(model.get(step.id)!.values, step.values)
           } else if (step.op === 'rotate' && live) {
             slab.rotateToken(slot, { tokenHash: step.hash })

@@ -92,6 +92,51 @@ describe.each(FRAMEWORKS)('req.session on %s', (framework: Framework) => {
       expect(({} as { polluted?: boolean }).polluted).toBeUndefined()
     })
 
+    it("keeps each request's snapshot apart from the others' writes while they are in flight", async () => {
+      let release = () => {}
+      const released = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let reading = () => {}
+      const read = new Promise<void>((resolve) => {
+        reading = resolve
+      })
+      const routes: Routes = {
+        'POST /slow-write': async (req, res) => {
+          const before = req.session.toJSON()
+          reading()
+          await released
+          const during = req.session.toJSON()
+          req.session.set('slow', 1)
+          sendJson(res, 200, { before, during, after: req.session.toJSON() })
+        },
+      }
+      const server = app({}, routes)
+      const token = await loginAs(server, 'u', { a: 1, b: 2 })
+      const slow = request(server)
+        .post('/slow-write')
+        .set(as(token))
+        .then((res) => res.body)
+      await read
+      // a read of the same session before and after another request's write, while the slow one waits
+      const peek = async () => (await request(server).get('/me').set(as(token))).body.values
+      const untouched = await peek()
+      await request(server).post('/set').set(as(token)).send({ a: 10 })
+      await request(server)
+        .post('/unset')
+        .set(as(token))
+        .send({ keys: ['b'] })
+      const changed = await peek()
+      release()
+      expect([untouched, changed]).toEqual([{ a: 1, b: 2 }, { a: 10 }])
+      expect(await slow).toEqual({
+        before: { a: 1, b: 2 },
+        during: { a: 1, b: 2 },
+        after: { a: 1, b: 2, slow: 1 },
+      })
+      expect(await peek()).toEqual({ a: 10, slow: 1 })
+    })
+
     it('gives typed getters the seed zero values for absent keys and values of another type', async () => {
       const server = app({}, probe)
       const token = await loginAs(server, 'u', { text: 'hello', number: 42, flag: true })
