@@ -69,8 +69,8 @@ export class TokenSigner {
 
 /** A token whose signature checked out, with the hash of its secret ready to compare. */
 export interface VerifiedToken extends TokenParts {
-  /** `comparableHash(hashSecret(secret))`. */
-  secretHash: Buffer
+  /** `hashSecret(secret)`. */
+  secretHash: string
 }
 
 /**
@@ -98,7 +98,7 @@ export class VerifiedTokens {
     if (known !== undefined && known.token === token) return known
     const parts = this.#signer.verify(token)
     if (!parts) return undefined
-    const verified = { ...parts, secretHash: comparableHash(hashSecret(parts.secret)), token }
+    const verified = { ...parts, secretHash: hashSecret(parts.secret), token }
     if (this.#verified.size >= this.#capacity) this.#verified.clear()
     this.#verified.set(key, verified)
     return verified
@@ -108,24 +108,17 @@ export class VerifiedTokens {
 /** How many of a token's last characters (its signature's) key it in `VerifiedTokens`. */
 const SIGNATURE_CHARACTERS_HASHED = 8
 
-/** Bytes of a SHA-256 hash in base64url (43 characters) in the form hashes are compared in. */
-const COMPARED_HASH_BYTES = 86
-/** Where a stored hash is copied to be compared: one buffer, so a request allocates none. */
-const storedHashBytes = Buffer.alloc(COMPARED_HASH_BYTES)
-
 /**
- * A hash text as `hashMatches` compares it: its UTF-16 code units, two bytes each, so that two
- * different strings never give the same bytes (latin1 would keep only each unit's low byte).
+ * Whether a presented secret's hash equals a stored hash, in a time that depends only on their
+ * length: every UTF-16 unit is compared, with no early exit. `timingSafeEqual` would need both as
+ * Buffers, and writing the stored one into a Buffer cost a request more than the comparison.
  */
-export function comparableHash(hash: string): Buffer {
-  return Buffer.from(hash, 'utf16le')
-}
-
-/** Compares a presented secret's hash (as `comparableHash` gives it) with a stored hash, in constant time. */
-export function hashMatches(secretHash: Buffer, storedHash: string | undefined): boolean {
-  if (storedHash === undefined || storedHash.length * 2 !== secretHash.length) return false
-  const stored = secretHash.length === COMPARED_HASH_BYTES ? storedHashBytes : Buffer.alloc(secretHash.length)
-  return stored.write(storedHash, 'utf16le') === stored.length && timingSafeEqual(stored, secretHash)
+export function hashMatches(secretHash: string, storedHash: string | undefined): boolean {
+  if (storedHash === undefined || storedHash.length !== secretHash.length) return false
+  let difference = 0
+  for (let index = 0; index < secretHash.length; index++)
+    difference |= secretHash.charCodeAt(index) ^ storedHash.charCodeAt(index)
+  return difference === 0
 }
 
 /**
