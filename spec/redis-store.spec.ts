@@ -132,10 +132,14 @@ describe('RedisStore', () => {
       expect(read && Object.fromEntries(read.values)).toEqual(Object.fromEntries(many(7800, 1200)))
     })
 
-    it('sends its scripts again to a Redis that forgot them (SCRIPT FLUSH)', async () => {
+    it.each([
+      ['its own client', (url: string) => url],
+      ['a client it was given', (url: string) => new Redis(url)],
+    ])('sends its scripts again to a Redis that forgot them (SCRIPT FLUSH), on %s', async (_, clientOf) => {
       const own = await RedisServer.start()
       const client = new Redis(own.url)
-      const forgetful = new RedisStore(own.url, { prefix })
+      const given = clientOf(own.url)
+      const forgetful = new RedisStore(given, { prefix })
       try {
         const record = newRecord(forgetful)
         await forgetful.create(record)
@@ -147,6 +151,7 @@ describe('RedisStore', () => {
         expect((await forgetful.get(record.id))?.values.get('after')).toBe(1)
       } finally {
         await forgetful.close()
+        if (typeof given !== 'string') await given.quit()
         await client.quit()
         await own.stop()
       }
