@@ -104,7 +104,7 @@ export function valuesJson(values: Values): string {
 }
 
 /** The values of a store's JSON. */
-export function parseValues(json: string): Map<string, JsonValue> {
+function parseValues(json: string): Map<string, JsonValue> {
   const parsed = JSON.parse(json) as Record<string, JsonValue>
   const values = new Map<string, JsonValue>()
   for (const key in parsed) if (Object.hasOwn(parsed, key)) values.set(key, parsed[key]!)
