@@ -28,13 +28,17 @@ export interface MemoryStoreOptions {
   heartbeat?: number
 }
 
-/** Longest a heartbeat sweep holds the event loop before it yields and goes on in the next turn. */
-const SWEEP_SLICE_MS = 2
+/**
+ * Longest a heartbeat sweep holds the event loop before it yields and goes on in the next turn.
+ * Short, because a pause the sweep causes is this plus whatever else stops the process meanwhile:
+ * a collection, a compile sharing the CPU, the VM.
+ */
+const SWEEP_SLICE_MS = 1
 
 /**
  * The embedded store for a single process: bounded by `capacity` with least-recently-active
  * eviction, swept every `heartbeat` seconds at a cost that grows with the sessions it removes,
- * in slices of a few milliseconds so a mass expiry never stalls requests. Sweeps walk sessions in
+ * in slices of about a millisecond so a mass expiry never stalls requests. Sweeps walk sessions in
  * activity order, so they assume one `maxAge` and one `lifetime` per store (what one middleware
  * gives); a read always enforces each session's own policy.
  *

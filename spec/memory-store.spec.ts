@@ -59,6 +59,26 @@ describe('MemoryStore', () => {
     expect(events).toEqual(['created:a:uid-a', 'created:b:uid-b', 'destroyed:a:uid-a', 'expired:b:uid-b'])
   })
 
+  it('sweeps on its heartbeat in slices of about a millisecond, yielding a turn between them', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] })
+    store = new MemoryStore({ capacity: 20_000, heartbeat: 10 })
+    for (let index = 0; index < 10_000; index++) await store.create(record(`old-${index}`))
+    jest.setSystemTime(Date.now() + 61_000)
+    // a clock that moves 0.01 ms each time the sweep looks at it, once per 32 sessions removed
+    let clock = 0
+    jest.spyOn(performance, 'now').mockImplementation(() => (clock += 0.01))
+    jest.advanceTimersByTime(10_000)
+    const removedInFirstSlice = 10_000 - store.size
+    expect(removedInFirstSlice).toBeGreaterThan(0)
+    expect(removedInFirstSlice).toBeLessThanOrEqual(32 * (1 / 0.01 + 2))
+    let turns = 0
+    while (store.size > 0 && turns < 100) {
+      await new Promise(setImmediate)
+      turns++
+    }
+    expect([store.size, turns]).toEqual([0, Math.ceil(10_000 / removedInFirstSlice) - 1])
+  })
+
   it('sweeps at a cost that follows the sessions it removes, not those it holds', async () => {
     jest.useFakeTimers()
     store = new MemoryStore({ capacity: 200_000, heartbeat: 0 })
