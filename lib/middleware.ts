@@ -1,5 +1,6 @@
-import type { ServerResponse } from 'node:http'
+import { IncomingMessage, ServerResponse } from 'node:http'
 import { debug } from './debug'
+import { toDictionaryMode } from './dictionary-mode'
 import { holdEnd } from './end-hold'
 import { SessionError, storeUnavailable } from './errors'
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options'
@@ -33,6 +34,8 @@ export function sessionMiddleware(options: SessionOptions = {}): SessionMiddlewa
     const request = req as TokenRequest & { session?: Session }
     // hasOwn, not a read: reading an absent property of an Express request misses every inline cache
     if (Object.hasOwn(request, 'session') && request.session instanceof Session) return next()
+    toDictionaryMode(req, IncomingMessage.prototype)
+    toDictionaryMode(res, ServerResponse.prototype)
     const context = new RequestContext(resolved, signer, transport, req, res)
     const token = transport.read(req)
     if (token === undefined) {
