@@ -1,22 +1,25 @@
-/** Two properties that only `toDictionaryMode` adds, and removes at once. */
-const FIRST = Symbol('cosgo-session: first')
-const SECOND = Symbol('cosgo-session: second')
+/** Two properties that only `toDictionaryModeIfExpress` adds, and deletes at once. */
+const ADDED_THEN_DELETED = Symbol('cosgo-session: added, then deleted')
+const ADDED_LAST_THEN_DELETED = Symbol('cosgo-session: added last, then deleted')
 
 /**
- * Switches `object` to dictionary mode unless its prototype is still `nodePrototype`, which changes
- * nothing a program can see but makes the rest of its request cheaper. Express gives every request
- * and response its app's prototype with `Object.setPrototypeOf`, and V8 keeps no hidden-class
- * transitions on an object after that: each property Express, the app or this middleware then adds
- * builds a hidden class for that one object, and every property read from it afterwards misses V8's
- * inline caches. In dictionary mode all such objects share one hidden class, and those reads hit.
- * Deleting a property other than the last one added is what switches an object to that mode; a
- * plain node:http request or response keeps its shared hidden classes and is left as it is.
+ * Switches an Express request or response to dictionary mode, so that every property Express and
+ * the app read from it afterwards hits V8's inline caches: after Express's `Object.setPrototypeOf`
+ * each request builds hidden classes of its own, and those reads all missed (README, Performance).
+ * Deleting a property other than the last one added is what switches the mode; anything else (a
+ * node:http, Connect or HTTP/2 object, or one that cannot take properties) is left as it is.
  */
-export function toDictionaryMode(object: object, nodePrototype: object): void {
-  if (Object.getPrototypeOf(object) === nodePrototype) return
-  const properties = object as Record<symbol, unknown>
-  properties[FIRST] = undefined
-  properties[SECOND] = undefined
-  delete properties[FIRST]
-  delete properties[SECOND]
+export function toDictionaryModeIfExpress(object: object): void {
+  // Express's `app.request` and `app.response`, the prototypes it gives, each carry `app`
+  const prototype = Object.getPrototypeOf(object) as object | null
+  if (prototype === null || !Object.hasOwn(prototype, 'app') || !Object.isExtensible(object)) return
+  const writable = object as Record<symbol, unknown>
+  try {
+    writable[ADDED_THEN_DELETED] = undefined
+    writable[ADDED_LAST_THEN_DELETED] = undefined
+    delete writable[ADDED_THEN_DELETED]
+    delete writable[ADDED_LAST_THEN_DELETED]
+  } catch {
+    // a Proxy whose traps refused: nothing more to do, and a request must not fail for it
+  }
 }

@@ -1,6 +1,6 @@
-import { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { debug } from './debug'
-import { toDictionaryMode } from './dictionary-mode'
+import { toDictionaryModeIfExpress } from './dictionary-mode'
 import { holdEnd } from './end-hold'
 import { SessionError, storeUnavailable } from './errors'
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options'
@@ -34,8 +34,8 @@ export function sessionMiddleware(options: SessionOptions = {}): SessionMiddlewa
     const request = req as TokenRequest & { session?: Session }
     // hasOwn, not a read: reading an absent property of an Express request misses every inline cache
     if (Object.hasOwn(request, 'session') && request.session instanceof Session) return next()
-    toDictionaryMode(req, IncomingMessage.prototype)
-    toDictionaryMode(res, ServerResponse.prototype)
+    toDictionaryModeIfExpress(req)
+    toDictionaryModeIfExpress(res)
     const context = new RequestContext(resolved, signer, transport, req, res)
     const token = transport.read(req)
     if (token === undefined) {
