@@ -18,8 +18,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
-import { randomText } from '../lib/random-text'
-import { hashSecret, randomId } from '../lib/token'
+import { randomText } from '../lib/core/random-text'
+import { hashSecret, randomId } from '../lib/core/token'
 import { MAX_AGE_SECONDS } from './apps'
 import type { SessionRecord } from './library'
 import { type Interval, logPauses } from './pauses'

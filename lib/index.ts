@@ -1,4 +1,3 @@
-export type { AppSessionValues, SessionData } from './augment'
 export {
   isSessionError,
   SESSION_ERRORS,
@@ -6,8 +5,10 @@ export {
   type SessionErrorBody,
   type SessionErrorCode,
   type SessionErrorName,
-} from './errors'
-export { deadlineOf } from './expiry'
+} from './core/errors'
+export { deadlineOf } from './core/expiry'
+export type { JsonValue, SessionValues } from './core/values'
+export type { AppSessionValues, SessionData } from './http/augment'
 export {
   type LoginOptions,
   type LoginRequest,
@@ -18,12 +19,12 @@ export {
   type RequestWithSession,
   type RequireSessionOptions,
   requireSession,
-} from './helpers'
-export { MemoryStore, type MemoryStoreOptions } from './memory-store'
-export { type SessionMiddleware, sessionMiddleware } from './middleware'
-export type { SessionCookieOptions, SessionOptions } from './options'
-export { type RedisClient, RedisStore, type RedisStoreOptions } from './redis-store'
-export { Session, type SessionInfo } from './session'
+} from './http/helpers'
+export { type SessionMiddleware, sessionMiddleware } from './http/middleware'
+export type { SessionCookieOptions, SessionOptions } from './session/options'
+export { Session, type SessionInfo } from './session/session'
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store'
+export { type RedisClient, RedisStore, type RedisStoreOptions } from './stores/redis/redis-store'
 export {
   type Awaitable,
   type CreateOptions,
@@ -36,5 +37,4 @@ export {
   type StoreEvents,
   type TokenRotation,
   type UserSessionStore,
-} from './store'
-export type { JsonValue, SessionValues } from './values'
+} from './stores/store'

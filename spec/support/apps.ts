@@ -2,12 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import connect from 'connect'
 import express5 from 'express'
 import express4 from 'express4'
-import { SessionError } from '../../lib/errors'
-import { login, logout, requireSession } from '../../lib/helpers'
-import { sendJson } from '../../lib/http'
-import { sessionMiddleware } from '../../lib/middleware'
-import type { SessionOptions } from '../../lib/options'
-import type { Session } from '../../lib/session'
+import { SessionError } from '../../lib/core/errors'
+import { sendJson } from '../../lib/http/answers'
+import { login, logout, requireSession } from '../../lib/http/helpers'
+import { sessionMiddleware } from '../../lib/http/middleware'
+import type { SessionOptions } from '../../lib/session/options'
+import type { Session } from '../../lib/session/session'
 
 /** The servers every middleware behaviour is checked on. */
 export const FRAMEWORKS = ['express 5', 'express 4', 'connect', 'node:http'] as const

@@ -1,4 +1,4 @@
-import type { SessionChange, SessionRecord, Store } from '../../lib/store'
+import type { SessionChange, SessionRecord, Store } from '../../lib/stores/store'
 
 type Method = 'create' | 'get' | 'update' | 'delete' | 'list' | 'deleteAll'
 

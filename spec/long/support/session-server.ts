@@ -7,11 +7,11 @@
 
 import express from 'express'
 import { Cluster } from 'ioredis'
-import { sendJson } from '../../../lib/http'
-import { MemoryStore } from '../../../lib/memory-store'
-import { sessionMiddleware } from '../../../lib/middleware'
-import { RedisStore } from '../../../lib/redis-store'
-import type { Store } from '../../../lib/store'
+import { sendJson } from '../../../lib/http/answers'
+import { sessionMiddleware } from '../../../lib/http/middleware'
+import { MemoryStore } from '../../../lib/stores/memory/memory-store'
+import { RedisStore } from '../../../lib/stores/redis/redis-store'
+import type { Store } from '../../../lib/stores/store'
 
 const secret = 'long-suite-secret-that-is-long-enough-0123'
 const kind = process.env.STORE ?? 'memory'

@@ -1,0 +1,406 @@
+import { SessionError, storeUnavailable } from '../core/errors'
+import { MAX_COOKIE_AGE } from '../core/expiry'
+import { randomId, type TokenSigner } from '../core/token'
+import { type JsonValue, type SessionValues, toStoredValue } from '../core/values'
+import {
+  type Awaitable,
+  isPromise,
+  isUserSessionStore,
+  type SessionChange,
+  type SessionRecord,
+  type UserSessionStore,
+} from '../stores/store'
+import type { ResolvedOptions } from './options'
+
+/** One of a user's live sessions, as `session.sessions()` lists it: never its token. */
+export interface SessionInfo {
+  id: string
+  createdAt: Date
+  lastActiveAt: Date
+  /** When it ends if left idle; `null` for never. */
+  expiresAt: Date | null
+  /** Whether it is the session of this request. */
+  current: boolean
+}
+
+/** What a `Session` needs from the request it belongs to. */
+export interface SessionContext {
+  readonly options: ResolvedOptions
+  readonly signer: TokenSigner
+  /** Sends a newly issued token to the client. */
+  deliver(token: string, cookieAge: number): void
+  /** Tells the client to forget its token. */
+  forget(): void
+  /** Called when the session first has something to store, so the middleware holds `res.end`. */
+  dirtied(session: Session): void
+}
+
+const UNSET = Symbol('unset')
+const CLEAN: Map<string, JsonValue | typeof UNSET> = new Map()
+
+/**
+ * `req.session`: the session of one request. Reads are synchronous and come from a snapshot
+ * taken when the token was verified plus this request's own writes; writes are synchronous and
+ * mark keys dirty; the middleware sends only the dirty keys to the store when the response ends.
+ * `T` types the values: `req.session.get('count')` is then `T['count'] | undefined`.
+ */
+export class Session<T extends object = SessionValues> {
+  /** Why the token this request presented was refused; `undefined` when none was presented. */
+  error: SessionError | undefined
+
+  readonly #context: SessionContext
+  #record: SessionRecord | undefined
+  #token: string | undefined
+  #presentedToken: boolean
+  /** Keys to store; the shared empty Map until the first write, so reads allocate none. */
+  #dirty = CLEAN
+  /** `#record.values` once it is this request's own copy; the store's may be shared with other reads. */
+  #ownValues: Map<string, JsonValue> | undefined
+  /** The last flush in flight, which the next one queues behind; `undefined` once all settled. */
+  #flushing: Promise<void> | undefined
+
+  /** @internal Built by the middleware. */
+  constructor(context: SessionContext, record?: SessionRecord, token?: string, presentedToken = false) {
+    this.#context = context
+    this.#record = record
+    this.#token = token
+    this.#presentedToken = presentedToken
+  }
+
+  /** `true` once a token was verified or a session created in this request. */
+  get exists(): boolean {
+    return this.#record !== undefined
+  }
+
+  /** The session's id (seed `id`); `undefined` without a session. */
+  get id(): string | undefined {
+    return this.#record?.id
+  }
+
+  /** The user id given at login (seed `uuid`); `undefined` without a session. */
+  get uid(): string | undefined {
+    return this.#record?.uid
+  }
+
+  /** The token of this request: presented and verified, or issued by `create`/`refresh`. */
+  get token(): string | undefined {
+    return this.#token
+  }
+
+  /** When the session was created; `undefined` without a session. */
+  get createdAt(): Date | undefined {
+    return this.#record && new Date(this.#record.createdAt)
+  }
+
+  /** The value of `key`, or `undefined` when absent (seed `Get`). */
+  get<K extends keyof T & string>(key: K): T[K] | undefined {
+    return this.#record?.values.get(key) as T[K] | undefined
+  }
+
+  /** The value of `key` when it is a string, else `''` (seed `GetString`); nothing is converted. */
+  getString(key: keyof T & string): string {
+    const value = this.#record?.values.get(key)
+    return typeof value === 'string' ? value : ''
+  }
+
+  /** The value of `key` when it is a number, else `0` (seed `GetInt*`, `GetFloat64`); nothing is converted. */
+  getNumber(key: keyof T & string): number {
+    const value = this.#record?.values.get(key)
+    return typeof value === 'number' ? value : 0
+  }
+
+  /** The value of `key` when it is a boolean, else `false`; nothing is converted. */
+  getBoolean(key: keyof T & string): boolean {
+    const value = this.#record?.values.get(key)
+    return typeof value === 'boolean' ? value : false
+  }
+
+  /** Whether `key` holds a value. */
+  has(key: keyof T & string): boolean {
+    return this.#record?.values.has(key) ?? false
+  }
+
+  /** A copy of all values, for `res.json(req.session)`. */
+  toJSON(): Partial<T> {
+    return Object.fromEntries(this.#record?.values ?? []) as Partial<T>
+  }
+
+  /**
+   * Sets `key` (seed `Set`). The value must survive a JSON round trip unchanged, else this throws
+   * SESSION_ERROR (201) at once; without a session it throws SESSION_NOT_CREATED (204).
+   */
+  set<K extends keyof T & string>(key: K, value: T[K]): this {
+    const values = this.#ownedValues('set')
+    const stored = toStoredValue(key, value)
+    values.set(key, stored)
+    this.#writable().set(key, stored)
+    return this
+  }
+
+  /** Sets several keys at once (seed `Update`); all are checked before any is set. */
+  update(values: Partial<T>): this {
+    const current = this.#ownedValues('update')
+    const entries = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
+    for (const [key, stored] of entries) {
+      current.set(key, stored)
+      this.#writable().set(key, stored)
+    }
+    return this
+  }
+
+  /** Removes `key`. */
+  unset(key: keyof T & string): this {
+    this.#ownedValues('unset').delete(key)
+    this.#writable().set(key, UNSET)
+    return this
+  }
+
+  /** Whether this request changed something that is not stored yet. */
+  get dirty(): boolean {
+    return this.#dirty.size > 0 || this.#flushing !== undefined
+  }
+
+  /**
+   * Logs in (seed `Create`): a brand-new session with a new id and token, sent as `Set-Cookie`
+   * and as the response header. Any session this request carried is destroyed first.
+   */
+  async create(uid: string, values: Partial<T> = {}): Promise<string> {
+    if (typeof uid !== 'string' || uid.length === 0 || uid.length > 512)
+      throw new SessionError('SESSION_ERROR', 'uid must be a non-empty string of at most 512 characters')
+    const initial = new Map(Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)]))
+    if (this.#record) await this.destroy()
+    const { options, signer } = this.#context
+    const id = options.store.createId?.(uid) ?? randomId()
+    const issued = signer.issue(id)
+    const now = Date.now()
+    const record: SessionRecord = {
+      id,
+      uid,
+      tokenHash: issued.tokenHash,
+      createdAt: now,
+      lastActiveAt: now,
+      maxAge: options.maxAge,
+      lifetime: options.lifetime,
+      values: initial,
+    }
+    await guard(() => options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
+    this.#record = record
+    this.#ownValues = initial
+    this.#token = issued.token
+    this.#dirty = CLEAN
+    this.error = undefined
+    this.#context.deliver(issued.token, this.cookieAge())
+    return issued.token
+  }
+
+  /**
+   * Issues a new token for this session, data kept (seed `Refresh`); the previous token then
+   * fails with SESSION_REPLACED once `refreshGrace` has passed. Call it after any privilege change.
+   */
+  async refresh(): Promise<string> {
+    const record = this.#live('refresh')
+    const { options, signer } = this.#context
+    const issued = signer.issue(record.id)
+    const grace = options.refreshGrace
+    const token = {
+      tokenHash: issued.tokenHash,
+      ...(grace > 0
+        ? { previousTokenHash: record.tokenHash, previousTokenExpiresAt: Date.now() + grace * 1000 }
+        : {}),
+    }
+    if (!(await guard(() => options.store.update(record.id, { token })))) this.#lost()
+    record.tokenHash = issued.tokenHash
+    this.#token = issued.token
+    this.#context.deliver(issued.token, this.cookieAge())
+    return issued.token
+  }
+
+  /** Logs out (seed `Delete`): deletes the session from the store and clears the cookie. */
+  async destroy(): Promise<void> {
+    const record = this.#record
+    if (record) await guard(() => this.#context.options.store.delete(record.id))
+    this.#end()
+  }
+
+  /**
+   * Sends the dirty keys to the store now rather than when the response ends (seed `Release`).
+   * Rejects with SESSION_NOT_EXIST when the session ended meanwhile (it is not recreated).
+   */
+  save(): Promise<void> {
+    const previous = this.#flushing
+    return this.#track(previous ? previous.then(() => this.#flush()) : settled(() => this.#flush()))
+  }
+
+  /**
+   * @internal What the middleware calls when the response ends: like `save()`, but answers
+   * `undefined` when the store took the change synchronously, so the response need not wait a turn.
+   */
+  commit(): Promise<void> | undefined {
+    if (this.#flushing) return this.save()
+    try {
+      const flushing = this.#flush()
+      return flushing && this.#track(flushing)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** This user's live sessions, oldest first, without tokens. */
+  async sessions(): Promise<SessionInfo[]> {
+    const record = this.#live('sessions')
+    const summaries = await guard(() => this.#userStore().list(record.uid))
+    return summaries.map((summary) => ({
+      id: summary.id,
+      createdAt: new Date(summary.createdAt),
+      lastActiveAt: new Date(summary.lastActiveAt),
+      expiresAt: Number.isFinite(summary.expiresAt) ? new Date(summary.expiresAt) : null,
+      current: summary.id === record.id,
+    }))
+  }
+
+  /** Ends another session of this user; an id that is not this user's is refused with SESSION_UNKNOWN. */
+  async revoke(id: string): Promise<void> {
+    const record = this.#live('revoke')
+    if (id === record.id) return this.destroy()
+    const summaries = await guard(() => this.#userStore().list(record.uid))
+    if (!summaries.some((summary) => summary.id === id))
+      throw new SessionError('SESSION_UNKNOWN', 'no session of this user has that id')
+    await guard(() => this.#context.options.store.delete(id))
+  }
+
+  /** Logs out everywhere: every session of this user, this one included. */
+  async destroyAll(): Promise<void> {
+    const record = this.#live('destroyAll')
+    await guard(() => this.#userStore().deleteAll(record.uid))
+    this.#end()
+  }
+
+  /** @internal Seconds the cookie must last so the browser keeps it as long as the server does. */
+  cookieAge(): number {
+    const record = this.#record
+    if (!record || record.lifetime === 0) return MAX_COOKIE_AGE
+    return Math.ceil((record.createdAt + record.lifetime * 1000 - Date.now()) / 1000)
+  }
+
+  /** Sends the dirty keys in one `update`; answers `undefined` when the store answered synchronously. */
+  #flush(): Promise<void> | undefined {
+    if (this.#dirty.size === 0) return
+    const record = this.#record
+    if (!record) return this.#lost()
+    const taken = this.#dirty
+    this.#dirty = CLEAN
+    let stored: Awaitable<boolean>
+    try {
+      stored = this.#context.options.store.update(record.id, toChange(taken))
+    } catch (error) {
+      return this.#restore(taken, error)
+    }
+    if (!isPromise(stored)) return stored ? undefined : this.#lost()
+    return stored.then(
+      (done) => {
+        if (!done) this.#lost()
+      },
+      (error: unknown) => this.#restore(taken, error),
+    )
+  }
+
+  /** A flush failed: its keys are dirty again (unless written since), and the failure is reported. */
+  #restore(taken: Map<string, JsonValue | typeof UNSET>, error: unknown): never {
+    for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#writable().set(key, value)
+    throw storeUnavailable(error)
+  }
+
+  /** Keeps a flush as the one in flight until it settles: `dirty` stays true, later saves queue behind it. */
+  #track(flush: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = flush.then(
+      () => this.#settleFlush(tracked),
+      () => this.#settleFlush(tracked),
+    )
+    this.#flushing = tracked
+    return flush
+  }
+
+  #settleFlush(flush: Promise<void>): void {
+    if (this.#flushing === flush) this.#flushing = undefined
+  }
+
+  #writable(): Map<string, JsonValue | typeof UNSET> {
+    if (this.#dirty === CLEAN) {
+      this.#dirty = new Map()
+      this.#context.dirtied(this as unknown as Session)
+    }
+    return this.#dirty
+  }
+
+  /** This request's own copy of the values, to change: made from the store's at the first change. */
+  #ownedValues(operation: string): Map<string, JsonValue> {
+    const record = this.#live(operation)
+    if (this.#ownValues === undefined) record.values = this.#ownValues = new Map(record.values)
+    return this.#ownValues
+  }
+
+  #live(operation: string): SessionRecord {
+    if (!this.#record)
+      throw new SessionError(
+        'SESSION_NOT_CREATED',
+        `cannot ${operation}: this request has no session, log in first`,
+      )
+    return this.#record
+  }
+
+  #userStore(): UserSessionStore {
+    const store = this.#context.options.store
+    if (!isUserSessionStore(store))
+      throw new SessionError('STORAGE_EMPTY', 'the store keeps no per-user index (list, deleteAll)')
+    return store
+  }
+
+  /** The session ended elsewhere (logout, expiry, a newer login): what this request wrote is not stored. */
+  #lost(): never {
+    this.#record = undefined
+    this.#token = undefined
+    this.#dirty = CLEAN
+    throw new SessionError('SESSION_NOT_EXIST', 'the session ended while this request ran; log in again')
+  }
+
+  #end(): void {
+    const hadSession = this.#record !== undefined || this.#presentedToken
+    this.#record = undefined
+    this.#token = undefined
+    this.#dirty = CLEAN
+    if (hadSession) this.#context.forget()
+  }
+}
+
+/** Store calls fail only when the backend failed: report that as STORE_UNAVAILABLE, thrown or rejected. */
+async function guard<T>(operation: () => Awaitable<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    throw storeUnavailable(error)
+  }
+}
+
+/** Runs `flush` now, as a promise whether it answered, threw or returned one. */
+function settled(flush: () => Promise<void> | undefined): Promise<void> {
+  try {
+    return flush() ?? Promise.resolve()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/** The dirty keys as a store change; without unsets, the dirty Map itself is the set. */
+function toChange(dirty: Map<string, JsonValue | typeof UNSET>): SessionChange {
+  const unset: string[] = []
+  for (const [key, value] of dirty) if (value === UNSET) unset.push(key)
+  if (unset.length === 0) return { set: dirty as Map<string, JsonValue> }
+  const set = new Map<string, JsonValue>()
+  for (const [key, value] of dirty) if (value !== UNSET) set.set(key, value)
+  return { set, unset }
+}
+
+/** The store gets its own copy, so this request's later writes stay dirty until flushed. */
+function copyForStore(record: SessionRecord): SessionRecord {
+  return { ...record, values: new Map(record.values) }
+}

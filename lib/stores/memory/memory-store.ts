@@ -1,0 +1,225 @@
+import { EventEmitter } from 'node:events'
+import type {
+  CreateOptions,
+  SessionChange,
+  SessionRecord,
+  SessionSummary,
+  StoreEvents,
+  UserSessionStore,
+} from '../store'
+import { CreationQueue } from './engine/creation-queue'
+import { valuesJson } from './engine/hot-values'
+import { SessionSlab } from './engine/session-slab'
+
+/** What a removal tells listeners: nothing for a marker or a replaced id. */
+type RemovalEvent = 'destroyed' | 'expired' | 'evicted' | undefined
+
+/** Options of `new MemoryStore()`. */
+export interface MemoryStoreOptions {
+  /**
+   * Most sessions held; past it the least recently active one is evicted (event `evicted`).
+   * @default 10240
+   */
+  capacity?: number
+  /**
+   * Seconds between sweeps of expired sessions; 0 turns sweeping off (reads still refuse them).
+   * @default 10
+   */
+  heartbeat?: number
+}
+
+/**
+ * Longest a heartbeat sweep holds the event loop before it yields and goes on in the next turn.
+ * Short, because a pause the sweep causes is this plus whatever else stops the process meanwhile:
+ * a collection, a compile sharing the CPU, the VM.
+ */
+const SWEEP_SLICE_MS = 1
+
+/**
+ * The embedded store for a single process: bounded by `capacity` with least-recently-active
+ * eviction, swept every `heartbeat` seconds at a cost that grows with the sessions it removes,
+ * in slices of about a millisecond so a mass expiry never stalls requests. Sweeps walk sessions in
+ * activity order, so they assume one `maxAge` and one `lifetime` per store (what one middleware
+ * gives); a read always enforces each session's own policy.
+ *
+ * @example
+ * app.use(sessionMiddleware({ store: new MemoryStore({ capacity: 100_000 }) }))
+ */
+export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessionStore {
+  #size = 0
+  readonly #slab = new SessionSlab()
+  /** Sessions with a lifetime, in creation order, for the absolute-deadline sweep. */
+  readonly #byCreation = new CreationQueue()
+  readonly #capacity: number
+  readonly #timer: NodeJS.Timeout | undefined
+  #sweeping = false
+
+  constructor(options: MemoryStoreOptions = {}) {
+    super()
+    const { capacity = 10240, heartbeat = 10 } = options
+    if (!(Number.isInteger(capacity) && capacity > 0))
+      throw new TypeError(`option capacity must be a positive whole number, got ${capacity}`)
+    if (!(Number.isFinite(heartbeat) && heartbeat >= 0))
+      throw new TypeError(`option heartbeat must be a number of seconds >= 0, got ${heartbeat}`)
+    this.#capacity = capacity
+    if (heartbeat > 0) {
+      this.#timer = setInterval(() => this.#sweepInSlices(), heartbeat * 1000)
+      this.#timer.unref()
+    }
+  }
+
+  /** Number of sessions held, ended markers included. */
+  get size(): number {
+    return this.#size
+  }
+
+  async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
+    if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
+    this.#remove(record.id, undefined)
+    while (this.#size >= this.#capacity) this.#removeSlot(this.#slab.oldest()!, 'evicted')
+    const slot = this.#slab.add(record, valuesJson(record.values))
+    this.#size++
+    if (record.lifetime > 0) this.#byCreation.push(slot, record.createdAt)
+    this.emit('created', { id: record.id, uid: record.uid })
+  }
+
+  /** Answers synchronously: a read costs the request no promise and no extra turn. */
+  get(id: string): SessionRecord | undefined {
+    const slab = this.#slab
+    const slot = slab.find(id)
+    if (slot === undefined) return undefined
+    const ended = slab.ended(slot)
+    if (ended === undefined) {
+      const now = Date.now()
+      if (slab.deadline(slot) <= now) {
+        const record = slab.toRecord(slot, id, 'expired')
+        this.#removeSlot(slot, 'expired')
+        return record
+      }
+      slab.touch(slot, now)
+    }
+    return slab.toRecord(slot, id, ended)
+  }
+
+  /** Answers synchronously, like `get`. */
+  update(id: string, change: SessionChange): boolean {
+    const slot = this.#slab.find(id)
+    if (slot === undefined || this.#slab.ended(slot) !== undefined) return false
+    if (this.#slab.deadline(slot) <= Date.now()) {
+      this.#removeSlot(slot, 'expired')
+      return false
+    }
+    if (change.set?.size || change.unset?.length) {
+      const values = new Map(this.#slab.values(slot))
+      for (const key of change.unset ?? []) values.delete(key)
+      for (const [key, value] of change.set ?? []) values.set(key, value)
+      this.#slab.setValues(slot, values)
+    }
+    if (change.token) this.#slab.rotateToken(slot, change.token)
+    return true
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#remove(id, 'destroyed')
+  }
+
+  async list(uid: string): Promise<SessionSummary[]> {
+    const now = Date.now()
+    const summaries: SessionSummary[] = []
+    for (const slot of this.#slab.slotsOf(uid)) {
+      const expiresAt = this.#slab.deadline(slot)
+      if (expiresAt <= now) continue
+      const { createdAt, lastActiveAt } = this.#slab.times(slot)
+      summaries.push({ id: this.#slab.id(slot), uid, createdAt, lastActiveAt, expiresAt })
+    }
+    return summaries.sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  async deleteAll(uid: string, options: { except?: string; replaced?: boolean } = {}): Promise<number> {
+    return this.#endAll(uid, options.except, options.replaced ?? false)
+  }
+
+  /**
+   * Removes expired sessions now, all of them; the heartbeat does the same in slices. Walks from
+   * the least recently active session and stops at the first live one, so its cost follows what
+   * it removes, not what the store holds.
+   */
+  sweep(): void {
+    this.#sweepFor(Infinity)
+  }
+
+  /** Stops the heartbeat; the sessions stay readable. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+  }
+
+  #sweepInSlices(): void {
+    if (this.#sweeping) return
+    this.#sweeping = true
+    const slice = () => {
+      if (this.#sweepFor(SWEEP_SLICE_MS)) this.#sweeping = false
+      else setImmediate(slice).unref()
+    }
+    slice()
+  }
+
+  /** Sweeps for at most `budget` ms; resolves whether it finished. */
+  #sweepFor(budget: number): boolean {
+    const now = Date.now()
+    const stopAt = performance.now() + budget
+    let checked = 0
+    const outOfTime = () => ++checked % 32 === 0 && performance.now() > stopAt
+    const slab = this.#slab
+    // always the oldest afresh: an `expired` listener may have removed or touched other sessions
+    for (let slot = slab.oldest(); slot !== undefined; slot = slab.oldest()) {
+      if (slab.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
+      if (slab.deadline(slot) > now) break
+      this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
+      if (outOfTime()) return false
+    }
+    const queue = this.#byCreation
+    while (queue.size > 0) {
+      const slot = queue.oldestSlot()
+      // Infinity when the session queued here is gone: its slot is free, or holds a later one
+      const deadline =
+        slab.createdAt(slot) === queue.oldestCreatedAt() ? slab.absoluteDeadline(slot) : Infinity
+      const gone = deadline === Infinity
+      if (!gone && deadline > now) break
+      if (!gone) this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
+      queue.shift()
+      if (outOfTime()) return false
+    }
+    return true
+  }
+
+  #endAll(uid: string, except: string | undefined, replaced: boolean): number {
+    const now = Date.now()
+    let ended = 0
+    for (const slot of [...this.#slab.slotsOf(uid)]) {
+      const id = this.#slab.id(slot)
+      if (id === except) continue
+      const alive = this.#slab.deadline(slot) > now
+      if (alive) ended++
+      if (replaced && alive) {
+        this.#slab.markReplaced(slot)
+        this.emit('destroyed', { id, uid })
+      } else this.#remove(id, 'destroyed')
+    }
+    return ended
+  }
+
+  #remove(id: string, event: RemovalEvent): void {
+    const slot = this.#slab.find(id)
+    if (slot !== undefined) this.#removeSlot(slot, event)
+  }
+
+  #removeSlot(slot: number, event: RemovalEvent): void {
+    // A mass expiry would otherwise build an id, a uid and a payload per session for no listener: garbage the GC pays for.
+    const told = event !== undefined && this.listenerCount(event) > 0
+    const id = told ? this.#slab.id(slot) : ''
+    const uid = told ? this.#slab.uid(slot) : ''
+    this.#size--
+    const live = this.#slab.release(slot)
+    if (told && live) this.emit(event, { id, uid })
+  }
+}

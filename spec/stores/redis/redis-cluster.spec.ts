@@ -1,0 +1,85 @@
+import { Cluster } from 'ioredis'
+import { randomId } from '../../../lib/core/token'
+import { RedisStore } from '../../../lib/stores/redis/redis-store'
+import { sessionKey, userIndexKey } from '../../../lib/stores/redis/scripts'
+import { describeStoreContract, sampleRecord } from '../../../lib/stores/testing'
+import { hasRedisServer, RedisCluster } from '../../support/redis-server'
+
+/** The Cluster needs redis-server on PATH; with only REDIS_URL given, these tests are skipped. */
+const describeCluster = hasRedisServer || !process.env.REDIS_URL ? describe : describe.skip
+
+describeCluster('RedisStore on a Redis Cluster of three masters', () => {
+  let cluster: RedisCluster
+  let client: Cluster
+  let count = 0
+  const nextPrefix = () => `cluster-${++count}`
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start()
+    client = new Cluster(cluster.startupNodes)
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve)
+      client.once('error', reject)
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await client?.quit()
+    await cluster?.stop()
+  })
+
+  describeStoreContract('RedisStore on a Cluster', () => new RedisStore(client, { prefix: nextPrefix() }))
+
+  const newRecord = (store: RedisStore, uid = `user-${randomId()}`) => sampleRecord(store, { uid })
+
+  const slotOf = async (key: string) => Number(await client.cluster('KEYSLOT', key))
+
+  it('puts a session and the index of its user in one slot', async () => {
+    const prefix = nextPrefix()
+    const store = new RedisStore(client, { prefix })
+    for (const uid of ['alice', 'bob@example.com', '{curly}', 'ünïcode', '']) {
+      const record = newRecord(store, uid)
+      await store.create(record)
+      expect(await slotOf(sessionKey(prefix, record.id))).toBe(await slotOf(userIndexKey(prefix, uid)))
+      expect(await client.zscore(userIndexKey(prefix, uid), record.id)).toBe(String(record.createdAt))
+    }
+  })
+
+  it('spreads the sessions of different users over every master', async () => {
+    const prefix = nextPrefix()
+    const store = new RedisStore(client, { prefix })
+    const records = Array.from({ length: 60 }, () => newRecord(store))
+    await Promise.all(records.map((record) => store.create(record)))
+    const perNode = await Promise.all(
+      client.nodes('master').map(async (node) => (await node.keys(`${prefix}:*:s:*`)).length),
+    )
+    expect(perNode.length).toBe(3)
+    expect(perNode.every((keys) => keys > 0)).toBe(true)
+    expect(perNode.reduce((sum, keys) => sum + keys, 0)).toBe(60)
+  })
+
+  it('replaces and lists the sessions of a user in one step each, whichever master holds them', async () => {
+    const store = new RedisStore(client, { prefix: nextPrefix() })
+    const uid = `user-${randomId()}`
+    const [first, second, third] = [newRecord(store, uid), newRecord(store, uid), newRecord(store, uid)]
+    await store.create(first)
+    await store.create(second)
+    await store.create(third, { replaceOthers: true })
+    expect([(await store.get(first.id))?.ended, (await store.get(second.id))?.ended]).toEqual([
+      'replaced',
+      'replaced',
+    ])
+    expect((await store.list(uid)).map((summary) => summary.id)).toEqual([third.id])
+    expect(await store.deleteAll(uid)).toBe(1)
+  })
+
+  it('refuses, writing nothing, a session whose id it did not make (its tag names another slot)', async () => {
+    const prefix = nextPrefix()
+    const store = new RedisStore(client, { prefix })
+    const record = newRecord(store)
+    do record.id = randomId()
+    while ((await slotOf(sessionKey(prefix, record.id))) === (await slotOf(userIndexKey(prefix, record.uid))))
+    await expect(store.create(record)).rejects.toMatchObject({ code: 210, error: 'STORE_UNAVAILABLE' })
+    expect(await client.exists(sessionKey(prefix, record.id))).toBe(0)
+  })
+})
