@@ -5,4 +5,4 @@
  * `__name()` call to every function expression created per request.
  */
 export * from '../lib/index'
-export { RedisStore } from '../lib/stores/redis/redis-store'
+export * from '../lib/redis'

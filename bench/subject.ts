@@ -19,10 +19,7 @@ export async function buildLibrary(directory: string, libDirectory?: string): Pr
     mkdirSync(directory, { recursive: true })
     entry = join(directory, 'entry.js')
     const from = (file: string) => JSON.stringify(join(resolve(libDirectory), file))
-    writeFileSync(
-      entry,
-      `export * from ${from('index')}\nexport { RedisStore } from ${from('redis-store')}\n`,
-    )
+    writeFileSync(entry, `export * from ${from('index')}\nexport * from ${from('redis')}\n`)
   }
   await build({
     config: false,

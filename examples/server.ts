@@ -1,5 +1,6 @@
 // `npm start`: the example app on PORT (default 3000), in memory or in Redis when REDIS_URL is set.
-import { MemoryStore, RedisStore, type Store } from '../lib/index'
+import { MemoryStore, type Store } from '../lib/index'
+import { RedisStore } from '../lib/redis'
 import { createExampleApp } from './app'
 
 /** Signs tokens when SESSION_SECRET is unset: fine on a laptop, never in production. */

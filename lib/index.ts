@@ -1,3 +1,8 @@
+/**
+ * `cosgo-session`: what an app uses. The Redis store is `cosgo-session/redis`, what a store author
+ * needs is `cosgo-session/store`, and the store contract suite is `cosgo-session/testing`.
+ */
+
 export {
   isSessionError,
   SESSION_ERRORS,
@@ -6,7 +11,6 @@ export {
   type SessionErrorCode,
   type SessionErrorName,
 } from './core/errors'
-export { deadlineOf } from './core/expiry'
 export type { JsonValue, SessionValues } from './core/values'
 export type { AppSessionValues, SessionData } from './http/augment'
 export {
@@ -24,17 +28,4 @@ export { type SessionMiddleware, sessionMiddleware } from './http/middleware'
 export type { SessionCookieOptions, SessionOptions } from './session/options'
 export { Session, type SessionInfo } from './session/session'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store'
-export { type RedisClient, RedisStore, type RedisStoreOptions } from './stores/redis/redis-store'
-export {
-  type Awaitable,
-  type CreateOptions,
-  isUserSessionStore,
-  type SessionChange,
-  type SessionEvent,
-  type SessionRecord,
-  type SessionSummary,
-  type Store,
-  type StoreEvents,
-  type TokenRotation,
-  type UserSessionStore,
-} from './stores/store'
+export type { Store } from './stores/store'

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { createExampleApp } from '../../examples/app'
-import { MemoryStore, RedisStore, type Store } from '../../lib/index'
+import { MemoryStore, type Store } from '../../lib/index'
+import { RedisStore } from '../../lib/redis'
 import { RedisServer } from '../../spec/support/redis-server'
 
 /** The stores every browser test runs against. */

@@ -1,0 +1,2 @@
+/** `cosgo-session/redis`: the Redis store, the only entry whose types need `ioredis`. */
+export { type RedisClient, RedisStore, type RedisStoreOptions } from './stores/redis/redis-store'
