@@ -26,6 +26,7 @@ export {
 } from './http/helpers'
 export { type SessionMiddleware, sessionMiddleware } from './http/middleware'
 export type { SessionCookieOptions, SessionOptions } from './session/options'
-export { Session, type SessionInfo } from './session/session'
+export { Session } from './session/session'
+export type { SessionInfo } from './session/session-info'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store'
 export type { Store } from './stores/store'

@@ -1,42 +1,12 @@
-import { SessionError, storeUnavailable } from '../core/errors'
+import { SessionError } from '../core/errors'
 import { MAX_COOKIE_AGE } from '../core/expiry'
-import { randomId, type TokenSigner } from '../core/token'
+import { randomId } from '../core/token'
 import { type JsonValue, type SessionValues, toStoredValue } from '../core/values'
-import {
-  type Awaitable,
-  isPromise,
-  isUserSessionStore,
-  type SessionChange,
-  type SessionRecord,
-  type UserSessionStore,
-} from '../stores/store'
-import type { ResolvedOptions } from './options'
-
-/** One of a user's live sessions, as `session.sessions()` lists it: never its token. */
-export interface SessionInfo {
-  id: string
-  createdAt: Date
-  lastActiveAt: Date
-  /** When it ends if left idle; `null` for never. */
-  expiresAt: Date | null
-  /** Whether it is the session of this request. */
-  current: boolean
-}
-
-/** What a `Session` needs from the request it belongs to. */
-export interface SessionContext {
-  readonly options: ResolvedOptions
-  readonly signer: TokenSigner
-  /** Sends a newly issued token to the client. */
-  deliver(token: string, cookieAge: number): void
-  /** Tells the client to forget its token. */
-  forget(): void
-  /** Called when the session first has something to store, so the middleware holds `res.end`. */
-  dirtied(session: Session): void
-}
-
-const UNSET = Symbol('unset')
-const CLEAN: Map<string, JsonValue | typeof UNSET> = new Map()
+import type { SessionRecord } from '../stores/store'
+import { PendingWrites } from './pending-writes'
+import type { SessionContext } from './session-context'
+import { type SessionInfo, toSessionInfo } from './session-info'
+import { storeCall, userStoreOf } from './store-calls'
 
 /**
  * `req.session`: the session of one request. Reads are synchronous and come from a snapshot
@@ -52,12 +22,10 @@ export class Session<T extends object = SessionValues> {
   #record: SessionRecord | undefined
   #token: string | undefined
   #presentedToken: boolean
-  /** Keys to store; the shared empty Map until the first write, so reads allocate none. */
-  #dirty = CLEAN
+  /** What this request changed and the store does not have yet; made at the first write, so reads allocate none. */
+  #pending: PendingWrites | undefined
   /** `#record.values` once it is this request's own copy; the store's may be shared with other reads. */
   #ownValues: Map<string, JsonValue> | undefined
-  /** The last flush in flight, which the next one queues behind; `undefined` once all settled. */
-  #flushing: Promise<void> | undefined
 
   /** @internal Built by the middleware. */
   constructor(context: SessionContext, record?: SessionRecord, token?: string, presentedToken = false) {
@@ -133,7 +101,7 @@ export class Session<T extends object = SessionValues> {
     const values = this.#ownedValues('set')
     const stored = toStoredValue(key, value)
     values.set(key, stored)
-    this.#writable().set(key, stored)
+    this.#writes().set(key, stored)
     return this
   }
 
@@ -143,7 +111,7 @@ export class Session<T extends object = SessionValues> {
     const entries = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
     for (const [key, stored] of entries) {
       current.set(key, stored)
-      this.#writable().set(key, stored)
+      this.#writes().set(key, stored)
     }
     return this
   }
@@ -151,13 +119,13 @@ export class Session<T extends object = SessionValues> {
   /** Removes `key`. */
   unset(key: keyof T & string): this {
     this.#ownedValues('unset').delete(key)
-    this.#writable().set(key, UNSET)
+    this.#writes().unset(key)
     return this
   }
 
   /** Whether this request changed something that is not stored yet. */
   get dirty(): boolean {
-    return this.#dirty.size > 0 || this.#flushing !== undefined
+    return this.#pending?.pending ?? false
   }
 
   /**
@@ -183,11 +151,13 @@ export class Session<T extends object = SessionValues> {
       lifetime: options.lifetime,
       values: initial,
     }
-    await guard(() => options.store.create(copyForStore(record), { replaceOthers: options.singleSession }))
+    await storeCall(() =>
+      options.store.create(copyForStore(record), { replaceOthers: options.singleSession }),
+    )
     this.#record = record
     this.#ownValues = initial
     this.#token = issued.token
-    this.#dirty = CLEAN
+    this.#pending?.discard()
     this.error = undefined
     this.#context.deliver(issued.token, this.cookieAge())
     return issued.token
@@ -208,7 +178,7 @@ export class Session<T extends object = SessionValues> {
         ? { previousTokenHash: record.tokenHash, previousTokenExpiresAt: Date.now() + grace * 1000 }
         : {}),
     }
-    if (!(await guard(() => options.store.update(record.id, { token })))) this.#lost()
+    if (!(await storeCall(() => options.store.update(record.id, { token })))) this.#lost()
     record.tokenHash = issued.tokenHash
     this.#token = issued.token
     this.#context.deliver(issued.token, this.cookieAge())
@@ -218,7 +188,7 @@ export class Session<T extends object = SessionValues> {
   /** Logs out (seed `Delete`): deletes the session from the store and clears the cookie. */
   async destroy(): Promise<void> {
     const record = this.#record
-    if (record) await guard(() => this.#context.options.store.delete(record.id))
+    if (record) await storeCall(() => this.#context.options.store.delete(record.id))
     this.#end()
   }
 
@@ -227,8 +197,7 @@ export class Session<T extends object = SessionValues> {
    * Rejects with SESSION_NOT_EXIST when the session ended meanwhile (it is not recreated).
    */
   save(): Promise<void> {
-    const previous = this.#flushing
-    return this.#track(previous ? previous.then(() => this.#flush()) : settled(() => this.#flush()))
+    return this.#writes().save()
   }
 
   /**
@@ -236,42 +205,30 @@ export class Session<T extends object = SessionValues> {
    * `undefined` when the store took the change synchronously, so the response need not wait a turn.
    */
   commit(): Promise<void> | undefined {
-    if (this.#flushing) return this.save()
-    try {
-      const flushing = this.#flush()
-      return flushing && this.#track(flushing)
-    } catch (error) {
-      return Promise.reject(error)
-    }
+    return this.#pending?.commit()
   }
 
   /** This user's live sessions, oldest first, without tokens. */
   async sessions(): Promise<SessionInfo[]> {
     const record = this.#live('sessions')
-    const summaries = await guard(() => this.#userStore().list(record.uid))
-    return summaries.map((summary) => ({
-      id: summary.id,
-      createdAt: new Date(summary.createdAt),
-      lastActiveAt: new Date(summary.lastActiveAt),
-      expiresAt: Number.isFinite(summary.expiresAt) ? new Date(summary.expiresAt) : null,
-      current: summary.id === record.id,
-    }))
+    const summaries = await storeCall(() => userStoreOf(this.#context.options.store).list(record.uid))
+    return summaries.map((summary) => toSessionInfo(summary, record.id))
   }
 
   /** Ends another session of this user; an id that is not this user's is refused with SESSION_UNKNOWN. */
   async revoke(id: string): Promise<void> {
     const record = this.#live('revoke')
     if (id === record.id) return this.destroy()
-    const summaries = await guard(() => this.#userStore().list(record.uid))
+    const summaries = await storeCall(() => userStoreOf(this.#context.options.store).list(record.uid))
     if (!summaries.some((summary) => summary.id === id))
       throw new SessionError('SESSION_UNKNOWN', 'no session of this user has that id')
-    await guard(() => this.#context.options.store.delete(id))
+    await storeCall(() => this.#context.options.store.delete(id))
   }
 
   /** Logs out everywhere: every session of this user, this one included. */
   async destroyAll(): Promise<void> {
     const record = this.#live('destroyAll')
-    await guard(() => this.#userStore().deleteAll(record.uid))
+    await storeCall(() => userStoreOf(this.#context.options.store).deleteAll(record.uid))
     this.#end()
   }
 
@@ -282,54 +239,16 @@ export class Session<T extends object = SessionValues> {
     return Math.ceil((record.createdAt + record.lifetime * 1000 - Date.now()) / 1000)
   }
 
-  /** Sends the dirty keys in one `update`; answers `undefined` when the store answered synchronously. */
-  #flush(): Promise<void> | undefined {
-    if (this.#dirty.size === 0) return
-    const record = this.#record
-    if (!record) return this.#lost()
-    const taken = this.#dirty
-    this.#dirty = CLEAN
-    let stored: Awaitable<boolean>
-    try {
-      stored = this.#context.options.store.update(record.id, toChange(taken))
-    } catch (error) {
-      return this.#restore(taken, error)
-    }
-    if (!isPromise(stored)) return stored ? undefined : this.#lost()
-    return stored.then(
-      (done) => {
-        if (!done) this.#lost()
+  #writes(): PendingWrites {
+    this.#pending ??= new PendingWrites(
+      () => this.#context.dirtied(this as unknown as Session),
+      (change) => {
+        const record = this.#record
+        return record ? this.#context.options.store.update(record.id, change) : false
       },
-      (error: unknown) => this.#restore(taken, error),
+      () => this.#lost(),
     )
-  }
-
-  /** A flush failed: its keys are dirty again (unless written since), and the failure is reported. */
-  #restore(taken: Map<string, JsonValue | typeof UNSET>, error: unknown): never {
-    for (const [key, value] of taken) if (!this.#dirty.has(key)) this.#writable().set(key, value)
-    throw storeUnavailable(error)
-  }
-
-  /** Keeps a flush as the one in flight until it settles: `dirty` stays true, later saves queue behind it. */
-  #track(flush: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = flush.then(
-      () => this.#settleFlush(tracked),
-      () => this.#settleFlush(tracked),
-    )
-    this.#flushing = tracked
-    return flush
-  }
-
-  #settleFlush(flush: Promise<void>): void {
-    if (this.#flushing === flush) this.#flushing = undefined
-  }
-
-  #writable(): Map<string, JsonValue | typeof UNSET> {
-    if (this.#dirty === CLEAN) {
-      this.#dirty = new Map()
-      this.#context.dirtied(this as unknown as Session)
-    }
-    return this.#dirty
+    return this.#pending
   }
 
   /** This request's own copy of the values, to change: made from the store's at the first change. */
@@ -348,18 +267,11 @@ export class Session<T extends object = SessionValues> {
     return this.#record
   }
 
-  #userStore(): UserSessionStore {
-    const store = this.#context.options.store
-    if (!isUserSessionStore(store))
-      throw new SessionError('STORAGE_EMPTY', 'the store keeps no per-user index (list, deleteAll)')
-    return store
-  }
-
   /** The session ended elsewhere (logout, expiry, a newer login): what this request wrote is not stored. */
   #lost(): never {
     this.#record = undefined
     this.#token = undefined
-    this.#dirty = CLEAN
+    this.#pending?.discard()
     throw new SessionError('SESSION_NOT_EXIST', 'the session ended while this request ran; log in again')
   }
 
@@ -367,37 +279,9 @@ export class Session<T extends object = SessionValues> {
     const hadSession = this.#record !== undefined || this.#presentedToken
     this.#record = undefined
     this.#token = undefined
-    this.#dirty = CLEAN
+    this.#pending?.discard()
     if (hadSession) this.#context.forget()
   }
-}
-
-/** Store calls fail only when the backend failed: report that as STORE_UNAVAILABLE, thrown or rejected. */
-async function guard<T>(operation: () => Awaitable<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (error) {
-    throw storeUnavailable(error)
-  }
-}
-
-/** Runs `flush` now, as a promise whether it answered, threw or returned one. */
-function settled(flush: () => Promise<void> | undefined): Promise<void> {
-  try {
-    return flush() ?? Promise.resolve()
-  } catch (error) {
-    return Promise.reject(error)
-  }
-}
-
-/** The dirty keys as a store change; without unsets, the dirty Map itself is the set. */
-function toChange(dirty: Map<string, JsonValue | typeof UNSET>): SessionChange {
-  const unset: string[] = []
-  for (const [key, value] of dirty) if (value === UNSET) unset.push(key)
-  if (unset.length === 0) return { set: dirty as Map<string, JsonValue> }
-  const set = new Map<string, JsonValue>()
-  for (const [key, value] of dirty) if (value !== UNSET) set.set(key, value)
-  return { set, unset }
 }
 
 /** The store gets its own copy, so this request's later writes stay dirty until flushed. */
