@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis'
 import { randomId } from '../../../lib/core/token'
+import { sessionKey, userIndexKey } from '../../../lib/stores/redis/key-layout'
 import { RedisStore } from '../../../lib/stores/redis/redis-store'
-import { sessionKey, userIndexKey } from '../../../lib/stores/redis/scripts'
 import { describeStoreContract, sampleRecord } from '../../../lib/stores/testing'
 import { hasRedisServer, RedisCluster } from '../../support/redis-server'
 
