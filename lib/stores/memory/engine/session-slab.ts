@@ -1,9 +1,14 @@
 import { hashString } from '../../../core/string-hash'
 import type { JsonValue } from '../../../core/values'
 import type { SessionRecord, TokenRotation } from '../../store'
-import { directMappedSize, HotValues } from './hot-values'
+import { ActivityList } from './activity-list'
+import { HashColumn } from './hash-column'
+import { HotValues } from './hot-values'
 import { IdColumn } from './id-column'
+import { IdIndex } from './id-index'
+import { RecentTexts } from './recent-texts'
 import { TextArena } from './text-arena'
+import { UidIndex } from './uid-index'
 
 /** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
 interface Extra {
@@ -14,8 +19,6 @@ interface Extra {
 }
 
 const NONE = -1
-const HASH_BYTES = 32
-const CANONICAL_HASH = /^[A-Za-z0-9_-]{43}$/
 
 /**
  * The memory store's sessions laid out column by column, one slot a session: numbers, token hashes
@@ -38,28 +41,17 @@ export class SessionSlab {
   #times = new Float64Array(0)
   /** maxAge, lifetime (seconds) per slot. */
   #policy = new Int32Array(0)
-  /** Token hashes, 32 bytes a slot: a Buffer, so a hash reads back as text without a view object. */
-  #hashes = Buffer.alloc(0)
-  /** Token hashes and uids also kept as strings for recent slots (direct-mapped), so a hot session's read decodes none. */
-  readonly #textSlots: Int32Array
-  readonly #hashTexts: (string | undefined)[]
-  readonly #uidTexts: (string | undefined)[]
-  readonly #textMask: number
-  /** Chains of slots whose ids share a bucket. */
-  #idNext = new Int32Array(0)
-  #idBuckets = new Int32Array(0)
-  /** Doubly linked chains of slots whose uids share a bucket. */
-  #uidNext = new Int32Array(0)
-  #uidPrev = new Int32Array(0)
-  #buckets = new Int32Array(0)
-  /** Every slot in use, least recently active first: links to the next older and newer one. */
-  #older = new Int32Array(0)
-  #newer = new Int32Array(0)
-  #oldest = NONE
-  #newest = NONE
+  /** Token hashes, 32 bytes a slot. */
+  readonly #hashes = new HashColumn()
+  /** Token hashes and uids also kept as strings for recent slots, so a hot session's read decodes none. */
+  readonly #recent: RecentTexts
+  /** From id to slot. */
+  readonly #idIndex = new IdIndex()
+  /** From uid to its live sessions' slots, and the chain of free slots. */
+  readonly #uidIndex = new UidIndex()
+  /** Every slot in use, least recently active first. */
+  readonly #activity = new ActivityList()
   #extras = new Map<number, Extra>()
-  /** Freed slots, chained through #uidNext (a free slot is in no uid chain): no array to grow. */
-  #freeHead = NONE
   /** What `find` found last: a write looks up the session its request's read just found, unhashed. */
   #foundId: string | undefined
   #foundSlot = NONE
@@ -73,17 +65,13 @@ export class SessionSlab {
       (slot, json) => this.#values.set(slot, json),
       hotSlots,
     )
-    const entries = directMappedSize(hotSlots)
-    this.#textSlots = new Int32Array(entries).fill(NONE)
-    this.#hashTexts = new Array<string | undefined>(entries).fill(undefined)
-    this.#uidTexts = new Array<string | undefined>(entries).fill(undefined)
-    this.#textMask = entries - 1
+    this.#recent = new RecentTexts(hotSlots)
   }
 
   /** Stores a record (values already serialised) as the most recently active; its id must be new. */
   add(record: SessionRecord, values: string): number {
-    const slot = this.#freeHead === NONE ? this.#grow() : this.#freeHead
-    if (slot === this.#freeHead) this.#freeHead = this.#uidNext[slot]!
+    const freed = this.#uidIndex.popFree()
+    const slot = freed === NONE ? this.#grow() : freed
     this.#ids.set(slot, record.id)
     this.#uids.set(slot, record.uid)
     this.#values.set(slot, values)
@@ -99,10 +87,10 @@ export class SessionSlab {
     }
     if (record.ended === 'replaced') extra.ended = 'replaced'
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
-    if (record.ended === undefined) this.#link(slot)
-    else this.#uidNext[slot] = this.#uidPrev[slot] = NONE
-    this.#linkId(slot)
-    this.#append(slot)
+    if (record.ended === undefined) this.#uidIndex.link(slot, this.#uids.hashOf(slot))
+    else this.#uidIndex.detach(slot)
+    this.#idIndex.link(slot, this.#ids.hashOf(slot))
+    this.#activity.append(slot)
     return slot
   }
 
@@ -111,8 +99,8 @@ export class SessionSlab {
     if (id === this.#foundId) return this.#foundSlot
     if (this.#capacity === 0) return undefined
     const ids = this.#ids
-    const bucket = hashString(id) & (this.#idBuckets.length - 1)
-    for (let slot = this.#idBuckets[bucket]!; slot !== NONE; slot = this.#idNext[slot]!)
+    const index = this.#idIndex
+    for (let slot = index.first(hashString(id)); slot !== NONE; slot = index.next(slot))
       if (ids.holds(slot, id)) {
         this.#foundId = id
         this.#foundSlot = slot
@@ -123,32 +111,32 @@ export class SessionSlab {
 
   /** The least recently active slot, `undefined` when empty: where sweeps and eviction start. */
   oldest(): number | undefined {
-    return this.#oldest === NONE ? undefined : this.#oldest
+    return this.#activity.oldest()
   }
 
   /** Frees a slot; resolves whether it held a live session (not a marker). */
   release(slot: number): boolean {
     const live = this.ended(slot) === undefined
-    if (live) this.#unlink(slot)
-    this.#unlinkId(slot)
-    this.#detach(slot)
+    if (live) this.#uidIndex.unlink(slot, this.#uids.hashOf(slot))
+    this.#idIndex.unlink(slot, this.#ids.hashOf(slot))
+    this.#activity.detach(slot)
     this.#ids.clear(slot)
     if (slot === this.#foundSlot) this.#foundId = undefined
     this.#uids.clear(slot)
     this.#values.clear(slot)
     this.#hot.forget(slot)
-    this.#forgetTexts(slot)
+    this.#recent.forget(slot)
     this.#extras.delete(slot)
-    this.#uidNext[slot] = this.#freeHead
-    this.#freeHead = slot
+    this.#uidIndex.pushFree(slot)
     return live
   }
 
   /** The uid of the session in `slot`: built afresh unless the slot is recent, so call it only when the text is needed. */
   uid(slot: number): string {
-    const index = this.#recentText(slot)
-    const uid = this.#uidTexts[index] ?? this.#uids.text(slot)!
-    this.#uidTexts[index] = uid
+    const kept = this.#recent.uid(slot)
+    if (kept !== undefined) return kept
+    const uid = this.#uids.text(slot)!
+    this.#recent.keepUid(slot, uid)
     return uid
   }
 
@@ -188,9 +176,9 @@ export class SessionSlab {
   /** Records activity at `now`: the session becomes the most recently active. */
   touch(slot: number, now: number): void {
     this.#times[slot * 2 + 1] = now
-    if (slot === this.#newest) return
-    this.#detach(slot)
-    this.#append(slot)
+    if (this.#activity.isNewest(slot)) return
+    this.#activity.detach(slot)
+    this.#activity.append(slot)
   }
 
   /** The values, shared with other readers: never to be changed, copied to make a change. */
@@ -220,7 +208,7 @@ export class SessionSlab {
 
   /** Turns a live session into a value-less marker that reads as replaced until its deadline. */
   markReplaced(slot: number): void {
-    this.#unlink(slot)
+    this.#uidIndex.unlink(slot, this.#uids.hashOf(slot))
     this.#values.set(slot, '{}')
     this.#hot.forget(slot)
     const extra = this.#extras.get(slot) ?? {}
@@ -233,7 +221,8 @@ export class SessionSlab {
   /** The slots of `uid`'s live sessions. */
   *slotsOf(uid: string): Generator<number> {
     if (this.#capacity === 0) return
-    for (let slot = this.#buckets[this.#bucketOf(uid)]!; slot !== NONE; slot = this.#uidNext[slot]!)
+    const index = this.#uidIndex
+    for (let slot = index.first(hashString(uid)); slot !== NONE; slot = index.next(slot))
       if (this.#uids.holds(slot, uid)) yield slot
   }
 
@@ -259,104 +248,16 @@ export class SessionSlab {
 
   /** Keeps a canonical SHA-256 hash as 32 bytes; resolves false for any other string. */
   #writeHash(slot: number, hash: string): boolean {
-    const index = slot & this.#textMask
-    if (this.#textSlots[index] === slot) this.#hashTexts[index] = undefined
-    if (!CANONICAL_HASH.test(hash)) return false
-    const bytes = Buffer.from(hash, 'base64url')
-    if (bytes.length !== HASH_BYTES || bytes.toString('base64url') !== hash) return false
-    this.#hashes.set(bytes, slot * HASH_BYTES)
-    return true
+    this.#recent.forgetHash(slot)
+    return this.#hashes.write(slot, hash)
   }
 
   #readHash(slot: number): string {
-    const index = this.#recentText(slot)
-    const start = slot * HASH_BYTES
-    const hash = this.#hashTexts[index] ?? this.#hashes.toString('base64url', start, start + HASH_BYTES)
-    this.#hashTexts[index] = hash
+    const kept = this.#recent.hash(slot)
+    if (kept !== undefined) return kept
+    const hash = this.#hashes.read(slot)
+    this.#recent.keepHash(slot, hash)
     return hash
-  }
-
-  /** The entry of `slot` among the recent texts, taken over (and emptied) when another slot held it. */
-  #recentText(slot: number): number {
-    const index = slot & this.#textMask
-    if (this.#textSlots[index] !== slot) {
-      this.#textSlots[index] = slot
-      this.#hashTexts[index] = this.#uidTexts[index] = undefined
-    }
-    return index
-  }
-
-  #forgetTexts(slot: number): void {
-    const index = slot & this.#textMask
-    if (this.#textSlots[index] !== slot) return
-    this.#textSlots[index] = NONE
-    this.#hashTexts[index] = this.#uidTexts[index] = undefined
-  }
-
-  #bucketOf(uid: string): number {
-    return hashString(uid) & (this.#buckets.length - 1)
-  }
-
-  #uidBucketOf(slot: number): number {
-    return this.#uids.hashOf(slot) & (this.#buckets.length - 1)
-  }
-
-  #idBucketOf(slot: number): number {
-    return this.#ids.hashOf(slot) & (this.#idBuckets.length - 1)
-  }
-
-  #linkId(slot: number): void {
-    const bucket = this.#idBucketOf(slot)
-    this.#idNext[slot] = this.#idBuckets[bucket]!
-    this.#idBuckets[bucket] = slot
-  }
-
-  #unlinkId(slot: number): void {
-    const bucket = this.#idBucketOf(slot)
-    let current = this.#idBuckets[bucket]!
-    if (current === slot) {
-      this.#idBuckets[bucket] = this.#idNext[slot]!
-      return
-    }
-    while (this.#idNext[current] !== slot) current = this.#idNext[current]!
-    this.#idNext[current] = this.#idNext[slot]!
-  }
-
-  /** Puts a slot at the most recently active end of the activity list. */
-  #append(slot: number): void {
-    this.#older[slot] = this.#newest
-    this.#newer[slot] = NONE
-    if (this.#newest === NONE) this.#oldest = slot
-    else this.#newer[this.#newest] = slot
-    this.#newest = slot
-  }
-
-  /** Takes a slot out of the activity list. */
-  #detach(slot: number): void {
-    const older = this.#older[slot]!
-    const newer = this.#newer[slot]!
-    if (older === NONE) this.#oldest = newer
-    else this.#newer[older] = newer
-    if (newer === NONE) this.#newest = older
-    else this.#older[newer] = older
-  }
-
-  #link(slot: number): void {
-    const bucket = this.#uidBucketOf(slot)
-    const head = this.#buckets[bucket]!
-    this.#uidPrev[slot] = NONE
-    this.#uidNext[slot] = head
-    if (head !== NONE) this.#uidPrev[head] = slot
-    this.#buckets[bucket] = slot
-  }
-
-  #unlink(slot: number): void {
-    const previous = this.#uidPrev[slot]!
-    const next = this.#uidNext[slot]!
-    if (previous === NONE) this.#buckets[this.#uidBucketOf(slot)] = next
-    else this.#uidNext[previous] = next
-    if (next !== NONE) this.#uidPrev[next] = previous
-    this.#uidNext[slot] = this.#uidPrev[slot] = NONE
   }
 
   /** A never-used slot, doubling the columns (and rehashing the id and uid chains) when they are full. */
@@ -365,24 +266,18 @@ export class SessionSlab {
       const capacity = Math.max(64, this.#capacity * 2)
       this.#times = resized(this.#times, capacity * 2)
       this.#policy = resized(this.#policy, capacity * 2)
-      const hashes = Buffer.alloc(capacity * HASH_BYTES)
-      this.#hashes.copy(hashes)
-      this.#hashes = hashes
+      this.#hashes.resize(capacity)
       this.#ids.resize(capacity)
       this.#uids.resize(capacity)
       this.#values.resize(capacity)
-      this.#uidNext = resized(this.#uidNext, capacity)
-      this.#uidPrev = resized(this.#uidPrev, capacity)
-      this.#older = resized(this.#older, capacity)
-      this.#newer = resized(this.#newer, capacity)
-      this.#idNext = resized(this.#idNext, capacity)
-      this.#buckets = new Int32Array(capacity).fill(NONE)
-      this.#idBuckets = new Int32Array(capacity).fill(NONE)
+      this.#uidIndex.resize(capacity)
+      this.#activity.resize(capacity)
+      this.#idIndex.resize(capacity)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
         if (!this.#uids.has(slot)) continue
-        this.#linkId(slot)
-        if (this.ended(slot) === undefined) this.#link(slot)
+        this.#idIndex.link(slot, this.#ids.hashOf(slot))
+        if (this.ended(slot) === undefined) this.#uidIndex.link(slot, this.#uids.hashOf(slot))
       }
     }
     return this.#used++
