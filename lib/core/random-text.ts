@@ -8,9 +8,8 @@ let used = POOL_BYTES
 /**
  * `bytes` (at most 256) random bytes from the system's CSPRNG, as base64url: session ids and
  * token secrets. They come from a pool filled 4 KB at a time, as Node's own `randomUUID` does,
- * because each `randomBytes` call creates a native job object that the collector must finalise:
- * with a few thousand logins between two young-generation collections, finalising them took most
- * of each pause. Every byte is handed out once.
+ * because each `randomBytes` call creates a native job object that the collector must finalise,
+ * which at a high login rate lengthens its pauses. Every byte is handed out once.
  */
 export function randomText(bytes: number): string {
   if (!(Number.isInteger(bytes) && bytes > 0 && bytes <= 256))

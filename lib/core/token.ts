@@ -110,8 +110,8 @@ const SIGNATURE_CHARACTERS_HASHED = 8
 
 /**
  * Whether a presented secret's hash equals a stored hash, in a time that depends only on their
- * length: every UTF-16 unit is compared, with no early exit. `timingSafeEqual` would need both as
- * Buffers, and writing the stored one into a Buffer cost a request more than the comparison.
+ * length: every UTF-16 unit is compared, with no early exit. (`timingSafeEqual` would need both as
+ * Buffers, written afresh on every request.)
  */
 export function hashMatches(secretHash: string, storedHash: string | undefined): boolean {
   if (storedHash === undefined || storedHash.length !== secretHash.length) return false

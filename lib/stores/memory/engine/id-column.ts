@@ -12,9 +12,8 @@ const BASE64URL = Uint8Array.from(
 /**
  * The session ids of a slab, one per slot. An id `randomId()` made (128 bits as 22 base64url
  * characters) is kept as its 16 bytes in one buffer for all slots, and any other id as its string.
- * A million sessions then hold no id string each: that is 40 heap bytes a session fewer, and 40
- * bytes fewer for the young-generation collector to copy for every session created, which is most
- * of what a collection during a burst of logins costs.
+ * A million sessions then hold no id string each, and a burst of logins gives the young-generation
+ * collector no id strings to copy.
  *
  * A lookup compares the id it was given with the bytes character by character, as base64url spells
  * them, and hashes them the same way: it needs no decoding call and builds no string.

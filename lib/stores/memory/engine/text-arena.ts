@@ -12,9 +12,8 @@ const LATIN1 = /^[\0-\xff]*$/
 /**
  * One text per slot, kept as latin1 bytes in a single growing buffer instead of a string each: the
  * memory store's uids and values JSON. A million sessions then hold no heap object for either, so
- * a burst of logins gives the young-generation collector nothing of theirs to copy and promote
- * (it was most of what each collection copied), and a major collection has a million fewer
- * objects to mark. Texts are stored in blocks of whole granules; a freed block goes on the free
+ * a burst of logins gives the young-generation collector nothing of theirs to copy and promote,
+ * and a major collection has a million fewer objects to mark. Texts are stored in blocks of whole granules; a freed block goes on the free
  * list of its size and is reused by the next text of that size, so the buffer grows only with the
  * most texts of each size held at once, and never shrinks. A text with a character above U+00FF,
  * or longer than `MAX_ARENA_TEXT`, is kept as its string.
