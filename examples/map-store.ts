@@ -21,15 +21,20 @@ export class MapStore implements Store {
   update(id: string, change: SessionChange): boolean {
     const record = this.#live(id)
     if (record === undefined) return false
+    // a rotation is a compare-and-swap: it applies only while the hash it replaces is current
+    if (change.token && change.token.replaces !== record.tokenHash) return false
     const values = new Map(record.values)
     for (const [key, value] of change.set ?? []) values.set(key, structuredClone(value))
     for (const key of change.unset ?? []) values.delete(key)
     const next: SessionRecord = { ...record, values }
     if (change.token) {
-      // a rotation replaces both hashes: without a grace period, no previous token stays valid
+      const { tokenHash, replaces, previousTokenExpiresAt } = change.token
+      next.tokenHash = tokenHash
       delete next.previousTokenHash
       delete next.previousTokenExpiresAt
-      Object.assign(next, change.token)
+      // without a grace period, the replaced token stops verifying at once
+      if (previousTokenExpiresAt !== undefined)
+        Object.assign(next, { previousTokenHash: replaces, previousTokenExpiresAt })
     }
     this.#records.set(id, next)
     return true

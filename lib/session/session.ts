@@ -174,11 +174,10 @@ export class Session<T extends object = SessionValues> {
     const grace = options.refreshGrace
     const token = {
       tokenHash: issued.tokenHash,
-      ...(grace > 0
-        ? { previousTokenHash: record.tokenHash, previousTokenExpiresAt: Date.now() + grace * 1000 }
-        : {}),
+      replaces: record.tokenHash,
+      ...(grace > 0 ? { previousTokenExpiresAt: Date.now() + grace * 1000 } : {}),
     }
-    if (!(await storeCall(() => options.store.update(record.id, { token })))) this.#lost()
+    if (!(await storeCall(() => options.store.update(record.id, { token })))) await this.#lostRotation()
     record.tokenHash = issued.tokenHash
     this.#token = issued.token
     this.#context.deliver(issued.token, this.cookieAge())
@@ -265,6 +264,17 @@ export class Session<T extends object = SessionValues> {
         `cannot ${operation}: this request has no session, log in first`,
       )
     return this.#record
+  }
+
+  /** The store refused a rotation: a concurrent refresh won while the session lives on, or it ended. */
+  async #lostRotation(): Promise<never> {
+    const current = await storeCall(() => this.#context.options.store.get(this.#record!.id))
+    if (current !== undefined && current.ended === undefined)
+      throw new SessionError(
+        'SESSION_REPLACED',
+        'another request refreshed this session first; use its token',
+      )
+    this.#lost()
   }
 
   /** The session ended elsewhere (logout, expiry, a newer login): what this request wrote is not stored. */

@@ -39,10 +39,16 @@ export interface SessionChange {
   token?: TokenRotation
 }
 
-/** A new token hash, with the old one kept verifiable until `previousTokenExpiresAt`. */
+/**
+ * A new token hash in place of `replaces`, compared and swapped in one atomic step: a store rotates
+ * only while the session's current hash is `replaces`, and answers `false` otherwise (changing
+ * nothing), so of two concurrent refreshes one wins and the other learns it lost.
+ */
 export interface TokenRotation {
   tokenHash: string
-  previousTokenHash?: string
+  /** The hash the rotation replaces: the session's current one, as the request read it. */
+  replaces: string
+  /** Keep the replaced hash verifiable until then (epoch ms); absent, it stops verifying at once. */
   previousTokenExpiresAt?: number
 }
 

@@ -170,11 +170,11 @@ export function describeStoreContract<S extends Store>(
       expect(await store.get(newId('nobody'))).toBeUndefined()
     })
 
-    it('rotates the token hash and keeps the previous one with its deadline', async () => {
+    it('rotates the token hash and keeps the replaced one with its deadline', async () => {
       const record = newRecord()
       await store.create(record)
       const previousTokenExpiresAt = Date.now() + 30_000
-      const token = { tokenHash: 'new-hash', previousTokenHash: record.tokenHash, previousTokenExpiresAt }
+      const token = { tokenHash: 'new-hash', replaces: record.tokenHash, previousTokenExpiresAt }
       expect(await store.update(record.id, { token })).toBe(true)
       const read = await store.get(record.id)
       expect([read?.tokenHash, read?.previousTokenHash, read?.previousTokenExpiresAt]).toEqual([
@@ -183,6 +183,41 @@ export function describeStoreContract<S extends Store>(
         previousTokenExpiresAt,
       ])
       expect(read && Object.fromEntries(read.values)).toEqual({ username: 'test' })
+    })
+
+    it('rotates the token hash only while the hash it replaces is current', async () => {
+      const record = newRecord()
+      await store.create(record)
+      const first = {
+        tokenHash: 'first-hash',
+        replaces: record.tokenHash,
+        previousTokenExpiresAt: Date.now() + 30_000,
+      }
+      const second = { tokenHash: 'second-hash', replaces: record.tokenHash }
+      expect(await store.update(record.id, { token: first })).toBe(true)
+      expect(await store.update(record.id, { set: new Map([['lost', true]]), token: second })).toBe(false)
+      const read = await store.get(record.id)
+      expect([read?.tokenHash, read?.previousTokenHash, read?.values.has('lost')]).toEqual([
+        'first-hash',
+        record.tokenHash,
+        false,
+      ])
+    })
+
+    it('drops the replaced hash when the rotation keeps none', async () => {
+      const record = newRecord()
+      await store.create(record)
+      const kept = {
+        tokenHash: 'kept-hash',
+        replaces: record.tokenHash,
+        previousTokenExpiresAt: Date.now() + 30_000,
+      }
+      expect(await store.update(record.id, { token: kept })).toBe(true)
+      expect(
+        await store.update(record.id, { token: { tokenHash: 'only-hash', replaces: 'kept-hash' } }),
+      ).toBe(true)
+      const read = await store.get(record.id)
+      expect([read?.tokenHash, read?.previousTokenHash]).toEqual(['only-hash', undefined])
     })
 
     it('never serves a session past its idle deadline', async () => {

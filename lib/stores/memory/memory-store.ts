@@ -109,6 +109,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       this.#removeSlot(slot, 'expired')
       return false
     }
+    if (change.token && this.#slab.tokenHash(slot) !== change.token.replaces) return false
     if (change.set?.size || change.unset?.length) {
       const values = new Map(this.#slab.values(slot))
       for (const key of change.unset ?? []) values.delete(key)

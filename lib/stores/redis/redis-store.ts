@@ -137,8 +137,7 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     for (const key of unset) args.push(VALUE_FIELD + key)
     for (const [key, value] of set) args.push(VALUE_FIELD + key, JSON.stringify(value))
     const token = change.token
-    if (token)
-      args.push(token.tokenHash, token.previousTokenHash ?? '', String(token.previousTokenExpiresAt ?? 0))
+    if (token) args.push(token.tokenHash, token.replaces, String(token.previousTokenExpiresAt ?? ''))
     return this.#runner.run(this.#scripts.update, args, (reply) => {
       if (reply === null) return false
       if (typeof reply === 'string') {

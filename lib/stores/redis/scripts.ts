@@ -173,13 +173,14 @@ return reply('live')
 
 /**
  * KEYS: session. ARGV[2..]: number of fields to delete, number of field/value pairs to set,
- * those fields, those pairs, then for a token rotation only: tokenHash, previousTokenHash ('' for
- * none), previousTokenExpiresAt. Writes only to a live session: returns nil for a missing,
- * deleted or marker session, its uid for one it found past its deadline (and deleted), 1 otherwise.
+ * those fields, those pairs, then for a token rotation only: tokenHash, the hash it replaces, and
+ * until when the replaced one still verifies ('' for not at all). Writes only to a live session:
+ * returns nil for a missing, deleted or marker session, or a rotation whose replaced hash is no
+ * longer the current one; its uid for one it found past its deadline (and deleted); 1 otherwise.
  */
 const UPDATE = `
 local key = KEYS[1]
-local m = redis.call('HMGET', key, 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
+local m = redis.call('HMGET', key, 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended', 'm:tok')
 if not m[1] or m[6] then return false end
 local at = deadline(m[2], m[3], m[4], m[5])
 if at <= now then
@@ -189,15 +190,16 @@ if at <= now then
 end
 local unsetCount, pairCount = tonumber(ARGV[2]), tonumber(ARGV[3])
 local pairsEnd = 3 + unsetCount + pairCount * 2
+local tok, replaces, prevExp = ARGV[pairsEnd + 1], ARGV[pairsEnd + 2], ARGV[pairsEnd + 3]
+if tok and m[7] ~= replaces then return false end
 callInSlices('HDEL', key, ARGV, 4, 3 + unsetCount)
 callInSlices('HSET', key, ARGV, 4 + unsetCount, pairsEnd)
-local tok, prev, prevExp = ARGV[pairsEnd + 1], ARGV[pairsEnd + 2], ARGV[pairsEnd + 3]
 if tok then
-  if prev == '' then
+  if prevExp == '' then
     redis.call('HSET', key, 'm:tok', tok)
     redis.call('HDEL', key, 'm:prev', 'm:prevExp')
   else
-    redis.call('HSET', key, 'm:tok', tok, 'm:prev', prev, 'm:prevExp', prevExp)
+    redis.call('HSET', key, 'm:tok', tok, 'm:prev', replaces, 'm:prevExp', prevExp)
   end
 end
 if at ~= math.huge then redis.call('PEXPIRE', key, math.ceil(at - now)) end

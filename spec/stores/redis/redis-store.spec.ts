@@ -228,7 +228,7 @@ describe('RedisStore', () => {
             counted.update(record.id, {
               set: new Map<string, JsonValue>([['a', 1]]),
               unset: ['username'],
-              token: { tokenHash: 'rotated', previousTokenHash: record.tokenHash, previousTokenExpiresAt: 1 },
+              token: { tokenHash: 'rotated', replaces: record.tokenHash, previousTokenExpiresAt: 1 },
             }),
           ),
           emptyUpdate: await tripsOf(() => counted.update(record.id, {})),

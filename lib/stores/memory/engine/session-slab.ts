@@ -192,15 +192,22 @@ export class SessionSlab {
     if (json !== undefined) this.#values.set(slot, json)
   }
 
+  /** The current token hash of the session in `slot`. */
+  tokenHash(slot: number): string {
+    return this.#extras.get(slot)?.tokenHash ?? this.#readHash(slot)
+  }
+
+  /** Replaces the token hash, keeping the one it replaces while the rotation asks for it. */
   rotateToken(slot: number, rotation: TokenRotation): void {
+    const replaced = this.tokenHash(slot)
     const extra = this.#extras.get(slot) ?? {}
     delete extra.tokenHash
     delete extra.previousTokenHash
     delete extra.previousTokenExpiresAt
     if (!this.#writeHash(slot, rotation.tokenHash)) extra.tokenHash = rotation.tokenHash
-    if (rotation.previousTokenHash !== undefined) {
-      extra.previousTokenHash = rotation.previousTokenHash
-      extra.previousTokenExpiresAt = rotation.previousTokenExpiresAt ?? 0
+    if (rotation.previousTokenExpiresAt !== undefined) {
+      extra.previousTokenHash = replaced
+      extra.previousTokenExpiresAt = rotation.previousTokenExpiresAt
     }
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
     else this.#extras.delete(slot)
@@ -231,7 +238,7 @@ export class SessionSlab {
     const record: SessionRecord = {
       id,
       uid: this.uid(slot),
-      tokenHash: extra?.tokenHash ?? this.#readHash(slot),
+      tokenHash: this.tokenHash(slot),
       createdAt: this.#times[slot * 2]!,
       lastActiveAt: this.#times[slot * 2 + 1]!,
       maxAge: this.#policy[slot * 2]!,

@@ -95,7 +95,7 @@ describe('SessionSlab', () => {
             )
             Object.assign(model.get(step.id)!.values, step.values)
           } else if (step.op === 'rotate' && live) {
-            slab.rotateToken(slot, { tokenHash: step.hash })
+            slab.rotateToken(slot, { tokenHash: step.hash, replaces: slab.tokenHash(slot) })
             model.get(step.id)!.tokenHash = step.hash
           } else if (step.op === 'replace' && live) {
             slab.markReplaced(slot)
