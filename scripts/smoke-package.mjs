@@ -16,7 +16,16 @@ const install = (cwd, packages) =>
   run('npm', ['install', '--silent', '--no-audit', '--no-fund', ...packages], cwd)
 
 const ENTRIES = {
-  'cosgo-session': ['sessionMiddleware', 'MemoryStore', 'Session', 'SessionError', 'login', 'logout', 'requireSession', 'isSessionError'],
+  'cosgo-session': [
+    'sessionMiddleware',
+    'MemoryStore',
+    'Session',
+    'SessionError',
+    'login',
+    'logout',
+    'requireSession',
+    'isSessionError',
+  ],
   'cosgo-session/redis': ['RedisStore'],
   'cosgo-session/store': ['deadlineOf', 'isPromise', 'isUserSessionStore'],
   'cosgo-session/testing': ['describeStoreContract', 'sampleRecord'],
@@ -80,7 +89,10 @@ try {
   for (const kind of ['module', 'commonjs']) {
     const app = join(scratch, `types-${kind}`)
     mkdirSync(app)
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `types-${kind}`, private: true, type: kind }))
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: `types-${kind}`, private: true, type: kind }),
+    )
     install(app, [
       tarball,
       `express@${versions.express}`,
