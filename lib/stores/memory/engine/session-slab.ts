@@ -8,7 +8,7 @@ import { IdColumn } from './id-column'
 import { IdIndex } from './id-index'
 import { RecentTexts } from './recent-texts'
 import { TextArena } from './text-arena'
-import { UidIndex } from './uid-index'
+import { type UserCensus, UserChains } from './user-chains'
 
 /** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
 interface Extra {
@@ -32,8 +32,8 @@ const NONE = -1
  */
 export class SessionSlab {
   readonly #ids = new IdColumn()
-  /** The uid of each slot in use; a free slot has none. */
-  readonly #uids = new TextArena()
+  /** The uid of each slot in use (a free slot has none), and from uid to its live sessions' slots. */
+  readonly #users = new UserChains()
   /** The values as one JSON text, which every reader parses afresh. Stale while #hot holds newer ones. */
   readonly #values = new TextArena()
   readonly #hot: HotValues
@@ -47,8 +47,6 @@ export class SessionSlab {
   readonly #recent: RecentTexts
   /** From id to slot. */
   readonly #idIndex = new IdIndex()
-  /** From uid to its live sessions' slots, and the chain of free slots. */
-  readonly #uidIndex = new UidIndex()
   /** Every slot in use, least recently active first. */
   readonly #activity = new ActivityList()
   #extras = new Map<number, Extra>()
@@ -68,12 +66,16 @@ export class SessionSlab {
     this.#recent = new RecentTexts(hotSlots)
   }
 
+  /** Distinct uids with a live session. */
+  get users(): number {
+    return this.#users.users
+  }
+
   /** Stores a record (values already serialised) as the most recently active; its id must be new. */
   add(record: SessionRecord, values: string): number {
-    const freed = this.#uidIndex.popFree()
+    const freed = this.#users.popFree()
     const slot = freed === NONE ? this.#grow() : freed
     this.#ids.set(slot, record.id)
-    this.#uids.set(slot, record.uid)
     this.#values.set(slot, values)
     this.#times[slot * 2] = record.createdAt
     this.#times[slot * 2 + 1] = record.lastActiveAt
@@ -87,8 +89,7 @@ export class SessionSlab {
     }
     if (record.ended === 'replaced') extra.ended = 'replaced'
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
-    if (record.ended === undefined) this.#uidIndex.link(slot, this.#uids.hashOf(slot))
-    else this.#uidIndex.detach(slot)
+    this.#users.set(slot, record.uid, record.ended === undefined)
     this.#idIndex.link(slot, this.#ids.hashOf(slot))
     this.#activity.append(slot)
     return slot
@@ -117,17 +118,17 @@ export class SessionSlab {
   /** Frees a slot; resolves whether it held a live session (not a marker). */
   release(slot: number): boolean {
     const live = this.ended(slot) === undefined
-    if (live) this.#uidIndex.unlink(slot, this.#uids.hashOf(slot))
+    if (live) this.#users.unlink(slot)
     this.#idIndex.unlink(slot, this.#ids.hashOf(slot))
     this.#activity.detach(slot)
     this.#ids.clear(slot)
     if (slot === this.#foundSlot) this.#foundId = undefined
-    this.#uids.clear(slot)
+    this.#users.clear(slot)
     this.#values.clear(slot)
     this.#hot.forget(slot)
     this.#recent.forget(slot)
     this.#extras.delete(slot)
-    this.#uidIndex.pushFree(slot)
+    this.#users.pushFree(slot)
     return live
   }
 
@@ -135,7 +136,7 @@ export class SessionSlab {
   uid(slot: number): string {
     const kept = this.#recent.uid(slot)
     if (kept !== undefined) return kept
-    const uid = this.#uids.text(slot)!
+    const uid = this.#users.text(slot)!
     this.#recent.keepUid(slot, uid)
     return uid
   }
@@ -151,7 +152,7 @@ export class SessionSlab {
 
   /** When the session in `slot` was created (epoch ms); `undefined` for a free slot. */
   createdAt(slot: number): number | undefined {
-    return this.#uids.has(slot) ? this.#times[slot * 2]! : undefined
+    return this.#users.has(slot) ? this.#times[slot * 2]! : undefined
   }
 
   times(slot: number): { createdAt: number; lastActiveAt: number } {
@@ -215,7 +216,7 @@ export class SessionSlab {
 
   /** Turns a live session into a value-less marker that reads as replaced until its deadline. */
   markReplaced(slot: number): void {
-    this.#uidIndex.unlink(slot, this.#uids.hashOf(slot))
+    this.#users.unlink(slot)
     this.#values.set(slot, '{}')
     this.#hot.forget(slot)
     const extra = this.#extras.get(slot) ?? {}
@@ -225,12 +226,14 @@ export class SessionSlab {
     this.#extras.set(slot, extra)
   }
 
-  /** The slots of `uid`'s live sessions. */
-  *slotsOf(uid: string): Generator<number> {
-    if (this.#capacity === 0) return
-    const index = this.#uidIndex
-    for (let slot = index.first(hashString(uid)); slot !== NONE; slot = index.next(slot))
-      if (this.#uids.holds(slot, uid)) yield slot
+  /** The slots of `uid`'s live sessions, newest first. */
+  slotsOf(uid: string): Iterable<number> {
+    return this.#capacity === 0 ? [] : this.#users.slotsOf(uid)
+  }
+
+  /** How many live sessions `uid` has, and its least recently active one. */
+  census(uid: string): UserCensus {
+    return this.#users.census(uid, (slot) => this.#times[slot * 2 + 1]!)
   }
 
   toRecord(slot: number, id: string, ended: 'replaced' | 'expired' | undefined): SessionRecord {
@@ -275,16 +278,15 @@ export class SessionSlab {
       this.#policy = resized(this.#policy, capacity * 2)
       this.#hashes.resize(capacity)
       this.#ids.resize(capacity)
-      this.#uids.resize(capacity)
+      this.#users.resize(capacity)
       this.#values.resize(capacity)
-      this.#uidIndex.resize(capacity)
       this.#activity.resize(capacity)
       this.#idIndex.resize(capacity)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
-        if (!this.#uids.has(slot)) continue
+        if (!this.#users.has(slot)) continue
         this.#idIndex.link(slot, this.#ids.hashOf(slot))
-        if (this.ended(slot) === undefined) this.#uidIndex.link(slot, this.#uids.hashOf(slot))
+        if (this.ended(slot) === undefined) this.#users.relink(slot)
       }
     }
     return this.#used++
