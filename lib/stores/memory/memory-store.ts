@@ -8,8 +8,8 @@ import type {
   UserSessionStore,
 } from '../store'
 import { CreationQueue } from './engine/creation-queue'
-import { valuesJson } from './engine/hot-values'
 import { SessionSlab } from './engine/session-slab'
+import { encodeValues } from './engine/value-column'
 
 /** What a removal tells listeners: nothing for a marker or a replaced id. */
 type RemovalEvent = 'destroyed' | 'expired' | 'evicted' | undefined
@@ -74,10 +74,11 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
+    const values = encodeValues(record.values)
     if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
     this.#remove(record.id, undefined)
     while (this.#size >= this.#capacity) this.#removeSlot(this.#slab.oldest()!, 'evicted')
-    const slot = this.#slab.add(record, valuesJson(record.values))
+    const slot = this.#slab.add(record, values)
     this.#size++
     if (record.lifetime > 0) this.#byCreation.push(slot, record.createdAt)
     this.emit('created', { id: record.id, uid: record.uid })
@@ -110,12 +111,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       return false
     }
     if (change.token && this.#slab.tokenHash(slot) !== change.token.replaces) return false
-    if (change.set?.size || change.unset?.length) {
-      const values = new Map(this.#slab.values(slot))
-      for (const key of change.unset ?? []) values.delete(key)
-      for (const [key, value] of change.set ?? []) values.set(key, value)
-      this.#slab.setValues(slot, values)
-    }
+    if (change.set?.size || change.unset?.length) this.#slab.updateValues(slot, change.set, change.unset)
     if (change.token) this.#slab.rotateToken(slot, change.token)
     return true
   }

@@ -213,6 +213,51 @@ describe('MemoryStore', () => {
     expect([...store.get('new')!.values]).toEqual([['fresh', true]])
   })
 
+  describe('what one session costs another', () => {
+    const MARK = 'a value of the large session'
+    const written = (spy: jest.SpyInstance) =>
+      spy.mock.results
+        .filter((result) => typeof result.value === 'string')
+        .map((result) => result.value as string)
+
+    it('never serialises or parses another session’s values on a read or a write', async () => {
+      store = new MemoryStore({ heartbeat: 0, capacity: 5000 })
+      const large = new Map<string, JsonValue>(
+        Array.from({ length: 1000 }, (_, index) => [`k${index}`, MARK]),
+      )
+      await store.create(record('large', { values: large }))
+      store.update('large', { set: new Map([['k0', `${MARK}, changed`]]) })
+      store.get('large')
+      // more sessions than the store keeps parsed, so that some take the large session's place
+      const others = Array.from({ length: 3000 }, (_, index) => `other-${index}`)
+      for (const id of others) await store.create(record(id))
+      const stringify = jest.spyOn(JSON, 'stringify')
+      const parse = jest.spyOn(JSON, 'parse')
+      for (const [index, id] of others.entries()) {
+        store.get(id)
+        store.update(id, { set: new Map([['n', index]]) })
+      }
+      expect(written(stringify).filter((json) => json.includes(MARK))).toEqual([])
+      expect(parse.mock.calls.filter(([text]) => String(text).includes(MARK))).toEqual([])
+      expect(store.get('large')?.values.get('k0')).toBe(`${MARK}, changed`)
+    })
+
+    it('serialises only the key a write sets, however large the session', async () => {
+      store = new MemoryStore({ heartbeat: 0 })
+      const values = new Map<string, JsonValue>(
+        Array.from({ length: 1000 }, (_, index) => [`k${index}`, { list: [index, MARK] }]),
+      )
+      await store.create(record('large', { values }))
+      store.get('large')
+      const stringify = jest.spyOn(JSON, 'stringify')
+      expect(store.update('large', { set: new Map([['k1', { list: [-1] }]]) })).toBe(true)
+      expect(written(stringify).join('').length).toBeLessThan(50)
+      stringify.mockRestore()
+      expect(store.get('large')?.values.get('k1')).toEqual({ list: [-1] })
+      expect(store.get('large')?.values.get('k2')).toEqual({ list: [2, MARK] })
+    })
+  })
+
   it('keeps uids and values of any alphabet and size, whether it holds them as bytes or as strings', async () => {
     store = new MemoryStore({ heartbeat: 0 })
     const wide = 'nutzer-ü-😀'

@@ -3,12 +3,11 @@ import type { JsonValue } from '../../../core/values'
 import type { SessionRecord, TokenRotation } from '../../store'
 import { ActivityList } from './activity-list'
 import { HashColumn } from './hash-column'
-import { HotValues } from './hot-values'
 import { IdColumn } from './id-column'
 import { IdIndex } from './id-index'
 import { RecentTexts } from './recent-texts'
-import { TextArena } from './text-arena'
 import { type UserCensus, UserChains } from './user-chains'
+import { type EncodedValues, ValueColumn } from './value-column'
 
 /** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
 interface Extra {
@@ -19,10 +18,12 @@ interface Extra {
 }
 
 const NONE = -1
+const NO_VALUES = '{}'
 
 /**
  * The memory store's sessions laid out column by column, one slot a session: numbers, token hashes
- * and ids in typed arrays, uids and values JSON as bytes in arenas. A million sessions then cost
+ * and ids in typed arrays, uids and (for all but large sessions) values JSON as bytes in arenas,
+ * each session's values its own (`ValueColumn`). A million sessions then cost
  * no heap object each instead of a record object with boxed numbers and nested strings, which
  * keeps both the heap and garbage-collection pauses small. The indexes are
  * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
@@ -34,9 +35,8 @@ export class SessionSlab {
   readonly #ids = new IdColumn()
   /** The uid of each slot in use (a free slot has none), and from uid to its live sessions' slots. */
   readonly #users = new UserChains()
-  /** The values as one JSON text, which every reader parses afresh. Stale while #hot holds newer ones. */
-  readonly #values = new TextArena()
-  readonly #hot: HotValues
+  /** Each session's values, as its own JSON. */
+  readonly #values: ValueColumn
   /** createdAt, lastActiveAt (epoch ms) per slot. */
   #times = new Float64Array(0)
   /** maxAge, lifetime (seconds) per slot. */
@@ -58,11 +58,7 @@ export class SessionSlab {
 
   /** `hotSlots`: how many recently used sessions keep their values parsed and token hash as text. */
   constructor(hotSlots = 1024) {
-    this.#hot = new HotValues(
-      (slot) => this.#values.text(slot)!,
-      (slot, json) => this.#values.set(slot, json),
-      hotSlots,
-    )
+    this.#values = new ValueColumn(hotSlots)
     this.#recent = new RecentTexts(hotSlots)
   }
 
@@ -71,8 +67,8 @@ export class SessionSlab {
     return this.#users.users
   }
 
-  /** Stores a record (values already serialised) as the most recently active; its id must be new. */
-  add(record: SessionRecord, values: string): number {
+  /** Stores a record (its values already encoded) as the most recently active; its id must be new. */
+  add(record: SessionRecord, values: EncodedValues): number {
     const freed = this.#users.popFree()
     const slot = freed === NONE ? this.#grow() : freed
     this.#ids.set(slot, record.id)
@@ -125,7 +121,6 @@ export class SessionSlab {
     if (slot === this.#foundSlot) this.#foundId = undefined
     this.#users.clear(slot)
     this.#values.clear(slot)
-    this.#hot.forget(slot)
     this.#recent.forget(slot)
     this.#extras.delete(slot)
     this.#users.pushFree(slot)
@@ -182,15 +177,21 @@ export class SessionSlab {
     this.#activity.append(slot)
   }
 
-  /** The values, shared with other readers: never to be changed, copied to make a change. */
+  /** The values, shared with other readers: never to be changed. */
   values(slot: number): ReadonlyMap<string, JsonValue> {
-    return this.#hot.read(slot)
+    return this.#values.read(slot)
   }
 
-  /** Replaces the values with `values`, which the slab keeps, unchanged from here on. */
-  setValues(slot: number, values: ReadonlyMap<string, JsonValue>): void {
-    const json = this.#hot.write(slot, values)
-    if (json !== undefined) this.#values.set(slot, json)
+  /**
+   * Sets and unsets keys, at a cost that follows the session's own values (and for a large
+   * session, the keys set); throws, changing nothing, for a value JSON refuses.
+   */
+  updateValues(
+    slot: number,
+    set: ReadonlyMap<string, JsonValue> | undefined,
+    unset: readonly string[] | undefined,
+  ): void {
+    this.#values.update(slot, set, unset)
   }
 
   /** The current token hash of the session in `slot`. */
@@ -217,8 +218,7 @@ export class SessionSlab {
   /** Turns a live session into a value-less marker that reads as replaced until its deadline. */
   markReplaced(slot: number): void {
     this.#users.unlink(slot)
-    this.#values.set(slot, '{}')
-    this.#hot.forget(slot)
+    this.#values.set(slot, NO_VALUES)
     const extra = this.#extras.get(slot) ?? {}
     delete extra.previousTokenHash
     delete extra.previousTokenExpiresAt
