@@ -1,6 +1,6 @@
 import { hashString } from '../../../core/string-hash'
 import type { JsonValue } from '../../../core/values'
-import type { SessionRecord, TokenRotation } from '../../store'
+import type { SessionChange, SessionRecord, TokenRotation } from '../../store'
 import { ActivityList } from './activity-list'
 import { HashColumn } from './hash-column'
 import { IdColumn } from './id-column'
@@ -22,11 +22,10 @@ const NO_VALUES = '{}'
 
 /**
  * The memory store's sessions laid out column by column, one slot a session: numbers, token hashes
- * and ids in typed arrays, uids and (for all but large sessions) values JSON as bytes in arenas,
- * each session's values its own (`ValueColumn`). A million sessions then cost
- * no heap object each instead of a record object with boxed numbers and nested strings, which
- * keeps both the heap and garbage-collection pauses small. The indexes are
- * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
+ * and ids in typed arrays, uids and (for all but large sessions) values JSON as bytes in arenas.
+ * A million sessions then cost no heap object each instead of a record object with boxed numbers
+ * and nested strings, which keeps both the heap and garbage-collection pauses small. The indexes
+ * are typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
  * list in activity order. Unlike Maps, they are rebuilt only when the slab doubles, never on
  * delete, and touching or removing a session allocates nothing, so a sweep of a million expired
  * sessions leaves the collector only the sessions' own strings.
@@ -186,11 +185,7 @@ export class SessionSlab {
    * Sets and unsets keys, at a cost that follows the session's own values (and for a large
    * session, the keys set); throws, changing nothing, for a value JSON refuses.
    */
-  updateValues(
-    slot: number,
-    set: ReadonlyMap<string, JsonValue> | undefined,
-    unset: readonly string[] | undefined,
-  ): void {
+  updateValues(slot: number, { set, unset }: SessionChange): void {
     this.#values.update(slot, set, unset)
   }
 
@@ -231,9 +226,13 @@ export class SessionSlab {
     return this.#capacity === 0 ? [] : this.#users.slotsOf(uid)
   }
 
-  /** How many live sessions `uid` has, and its least recently active one. */
+  /** How many live sessions `uid` has, and its least recently active one (of equals, the oldest). */
   census(uid: string): UserCensus {
-    return this.#users.census(uid, (slot) => this.#times[slot * 2 + 1]!)
+    const times = this.#times
+    return this.#users.census(
+      uid,
+      (a, b) => (times[a * 2 + 1]! - times[b * 2 + 1]! || times[a * 2]! - times[b * 2]!) < 0,
+    )
   }
 
   toRecord(slot: number, id: string, ended: 'replaced' | 'expired' | undefined): SessionRecord {

@@ -7,7 +7,7 @@ const NONE = -1
 /** What `census` finds of one uid's live sessions. */
 export interface UserCensus {
   count: number
-  /** The slot of the least recently active one, -1 for none. */
+  /** The slot of the first in the order asked for (the least recently active), -1 for none. */
   leastRecent: number
 }
 
@@ -77,13 +77,13 @@ export class UserChains {
       if (this.#uids.holds(slot, uid)) yield slot
   }
 
-  /** How many live sessions `uid` has, and which of them was active least recently. */
-  census(uid: string, lastActiveAt: (slot: number) => number): UserCensus {
+  /** How many live sessions `uid` has, and the first of them in the order `before` gives. */
+  census(uid: string, before: (a: number, b: number) => boolean): UserCensus {
     let count = 0
     let leastRecent = NONE
     for (const slot of this.slotsOf(uid)) {
       count++
-      if (leastRecent === NONE || lastActiveAt(slot) < lastActiveAt(leastRecent)) leastRecent = slot
+      if (leastRecent === NONE || before(slot, leastRecent)) leastRecent = slot
     }
     return { count, leastRecent }
   }

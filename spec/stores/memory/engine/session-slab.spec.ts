@@ -91,7 +91,7 @@ describe('SessionSlab', () => {
             slab.release(slot)
             model.delete(step.id)
           } else if (step.op === 'set' && live) {
-            slab.updateValues(slot, new Map(Object.entries(structuredClone(step.values))), undefined)
+            slab.updateValues(slot, { set: new Map(Object.entries(structuredClone(step.values))) })
             Object.assign(model.get(step.id)!.values, step.values)
           } else if (step.op === 'rotate' && live) {
             slab.rotateToken(slot, { tokenHash: step.hash, replaces: slab.tokenHash(slot) })

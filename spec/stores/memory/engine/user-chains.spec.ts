@@ -55,9 +55,9 @@ describe('UserChains', () => {
     const activity = [50, 10, 30, 5]
     const uids = ['alice', 'alice', 'alice', 'bob']
     for (const uid of uids) chains.set(chains.popFree(), uid, true)
-    const lastActiveAt = (slot: number) => activity[slot]!
-    expect(chains.census('alice', lastActiveAt)).toEqual({ count: 3, leastRecent: 1 })
-    expect(chains.census('bob', lastActiveAt)).toEqual({ count: 1, leastRecent: 3 })
-    expect(chains.census('carol', lastActiveAt)).toEqual({ count: 0, leastRecent: -1 })
+    const before = (a: number, b: number) => activity[a]! < activity[b]!
+    expect(chains.census('alice', before)).toEqual({ count: 3, leastRecent: 1 })
+    expect(chains.census('bob', before)).toEqual({ count: 1, leastRecent: 3 })
+    expect(chains.census('carol', before)).toEqual({ count: 0, leastRecent: -1 })
   })
 })
