@@ -38,6 +38,9 @@ export interface MemoryStoreOptions {
   maxSessionsPerUser?: number
 }
 
+/** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * Longest a heartbeat sweep holds the event loop before it yields and goes on in the next turn.
  * Short, because a pause the sweep causes is this plus whatever else stops the process meanwhile:
@@ -72,8 +75,10 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     const { capacity = 10240, heartbeat = 10, maxSessionsPerUser = 100 } = options
     if (!(Number.isInteger(capacity) && capacity > 0))
       throw new TypeError(`option capacity must be a positive whole number, got ${capacity}`)
-    if (!(Number.isFinite(heartbeat) && heartbeat >= 0))
-      throw new TypeError(`option heartbeat must be a number of seconds >= 0, got ${heartbeat}`)
+    if (!(typeof heartbeat === 'number' && heartbeat >= 0 && heartbeat * 1000 <= MAX_TIMER_MS))
+      throw new TypeError(
+        `option heartbeat must be a number of seconds from 0 to ${Math.floor(MAX_TIMER_MS / 1000)}, got ${heartbeat}`,
+      )
     if (!(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser >= 0))
       throw new TypeError(
         `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,

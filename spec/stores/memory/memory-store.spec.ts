@@ -39,6 +39,12 @@ describe('MemoryStore', () => {
     expect(refusals({ maxSessionsPerUser: -1 })).toThrow(TypeError)
   })
 
+  it('refuses a heartbeat longer than a Node timer can wait, instead of sweeping every millisecond', () => {
+    store = new MemoryStore({ heartbeat: 2_147_483 })
+    expect(() => new MemoryStore({ heartbeat: 2_147_484 })).toThrow(TypeError)
+    expect(() => new MemoryStore({ heartbeat: Number.POSITIVE_INFINITY })).toThrow(/option heartbeat/)
+  })
+
   it('evicts the least recently active session past capacity, with an event', async () => {
     store = new MemoryStore({ capacity: 3, heartbeat: 0 })
     const evicted: string[] = []
