@@ -10,10 +10,10 @@ import type {
   StoreEvents,
   UserSessionStore,
 } from '../store'
-import { META, sessionKey, userIndexKey, userTag, VALUE_FIELD } from './key-layout'
+import { handleOf, indexKey, META, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
 import { type GetReply, toRecord } from './records'
 import { type RedisClient, ScriptRunner } from './script-runner'
-import { type StoreScripts, storeScripts } from './scripts'
+import { isIndexReply, type RedisScript, STORE_SCRIPTS as SCRIPTS } from './scripts'
 
 /** Options of `new RedisStore()`. */
 export interface RedisStoreOptions {
@@ -29,101 +29,93 @@ export interface RedisStoreOptions {
    * @default 1000
    */
   timeout?: number
+  /**
+   * Most live sessions of one uid. A login past it ends that uid's session nearest its end (with
+   * one `maxAge` and no `lifetime`, its least recently active), event `evicted` with reason
+   * `'per-user limit'`, never another uid's; 0 turns the limit off.
+   * @default 100
+   */
+  maxSessionsPerUser?: number
 }
 
-const DEFAULTS = { prefix: 'session', timeout: 1000 } as const
+const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100 } as const
 
 /**
- * Sessions in Redis or a Redis Cluster through ioredis: one hash per session with one field per
- * value, a sorted set per user, and one Lua script (one round trip, one atomic step) for each
- * operation. Redis TTLs and each session's own metadata both enforce idle and absolute expiry.
- * Every call settles within `timeout`, failing with STORE_UNAVAILABLE (210) while Redis is away,
- * and works again once it is back. Given a URL it opens (and `close()` closes) its own client;
- * given a client it never closes it.
+ * Sessions in Redis or a Redis Cluster through ioredis: one hash per session with one field
+ * per value, a sorted set per user that admits its sessions, and one Lua script (one atomic step)
+ * for each operation, each O(log n) or better in the user's session count; a `deleteAll` goes in
+ * chunks. Deadlines follow Redis's clock. Every call settles within `timeout`, failing with
+ * STORE_UNAVAILABLE (210) while Redis is away, and works again once it is back. Given a URL it
+ * opens (and `close()` closes) its own client; given a client it never closes it.
  *
  * @example
  * app.use(sessionMiddleware({ store: new RedisStore('redis://localhost:6379', { prefix: 'app' }) }))
  */
 export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
   readonly #prefix: string
-  /** The scripts, with the key prefix as Redis sees it (the client's `keyPrefix`, then the store's) written in. */
-  readonly #scripts: StoreScripts
+  readonly #maxSessionsPerUser: number
   readonly #runner: ScriptRunner
 
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
-    const { prefix = DEFAULTS.prefix, timeout = DEFAULTS.timeout } = options
+    const { prefix, timeout, maxSessionsPerUser } = { ...DEFAULTS, ...options }
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix))
       throw new TypeError(`option prefix must be a non-empty string without { or }, got ${String(prefix)}`)
     if (!(Number.isFinite(timeout) && timeout > 0))
       throw new TypeError(`option timeout must be a number of milliseconds > 0, got ${timeout}`)
+    if (!(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser >= 0))
+      throw new TypeError(
+        `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,
+      )
+    if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis))
+      throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
+    if (typeof redis !== 'string' && typeof redis?.evalsha !== 'function')
+      throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
     this.#prefix = prefix
-    if (typeof redis === 'string') {
-      if (!/^rediss?:\/\//.test(redis))
-        throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
-      this.#scripts = storeScripts(prefix, prefix)
-    } else {
-      if (typeof redis?.evalsha !== 'function')
-        throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
-      this.#scripts = storeScripts((redis.options.keyPrefix ?? '') + prefix, prefix)
-    }
+    this.#maxSessionsPerUser = maxSessionsPerUser
     this.#runner = new ScriptRunner(redis, timeout)
   }
 
   /**
-   * An id whose first characters are the hash tag of `uid`'s keys (a hash, never the uid), then
-   * 128 random bits: a session and its user's index then share a Cluster slot.
+   * An id whose first characters are the handle of `uid`'s keys (a hash, never the uid), then
+   * 128 random bits: the store finds the uid's index from the id alone, in the same Cluster slot.
    */
   createId(uid: string): string {
-    return userTag(this.#prefix, uid) + randomText(16)
+    return userHandle(this.#prefix, uid) + randomText(16)
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
-    const fields: string[] = [
-      META.uid,
-      record.uid,
-      META.tokenHash,
-      record.tokenHash,
-      META.createdAt,
-      String(record.createdAt),
-      META.lastActiveAt,
-      String(record.lastActiveAt),
-      META.maxAge,
-      String(record.maxAge),
-      META.lifetime,
-      String(record.lifetime),
-    ]
-    if (record.previousTokenHash)
-      fields.push(
-        META.previousTokenHash,
-        record.previousTokenHash,
-        META.previousTokenExpiresAt,
-        String(record.previousTokenExpiresAt ?? 0),
-      )
+    const prefix = this.#prefix
+    const { id, uid } = record
+    const handle = userHandle(prefix, uid)
+    const keys = [sessionKey(prefix, id), indexKey(prefix, handle)]
+    if (options.replaceOthers) keys.push(retiredKey(prefix, handle, randomText(9)))
     const marker = record.ended === 'replaced'
-    if (marker) fields.push(META.ended, 'replaced')
-    else for (const [key, value] of record.values) fields.push(VALUE_FIELD + key, JSON.stringify(value))
-    const ended = await this.#runner.run(this.#scripts.create, [
-      sessionKey(this.#prefix, record.id),
-      userIndexKey(this.#prefix, record.uid),
-      String(Date.now()),
-      record.uid,
-      String(record.createdAt),
-      String(record.lastActiveAt),
-      String(record.maxAge),
-      String(record.lifetime),
-      options.replaceOthers ? '1' : '0',
-      marker ? '1' : '0',
-      ...fields,
-    ])
-    for (const id of ended as string[]) this.emit('destroyed', { id, uid: record.uid })
-    this.emit('created', { id: record.id, uid: record.uid })
+    const args = [id, String(this.#maxSessionsPerUser), marker ? '1' : '0']
+    for (const time of [record.createdAt, record.lastActiveAt, record.maxAge, record.lifetime])
+      args.push(String(time))
+    args.push(META.uid, uid, META.tokenHash, record.tokenHash)
+    args.push(META.createdAt, String(record.createdAt), META.lastActiveAt, String(record.lastActiveAt))
+    args.push(META.maxAge, String(record.maxAge), META.lifetime, String(record.lifetime))
+    if (handleOf(id) !== handle) args.push(META.handle, handle)
+    if (record.previousTokenHash) {
+      args.push(META.previousTokenHash, record.previousTokenHash)
+      args.push(META.previousTokenExpiresAt, String(record.previousTokenExpiresAt ?? 0))
+    }
+    if (marker) args.push(META.ended, 'replaced')
+    else for (const [key, value] of record.values) args.push(VALUE_FIELD + key, JSON.stringify(value))
+    const [evicted, moved] = (await this.#runner.run(SCRIPTS.create, keys.length, [...keys, ...args])) as [
+      string[],
+      string[],
+    ]
+    if (evicted.length > 0) this.#evicted(uid, evicted)
+    if (keys[2]) await this.#endSessions(keys[2], uid, true, moved)
+    this.emit('created', { id, uid })
   }
 
   get(id: string): Promise<SessionRecord | undefined> {
-    const args = [sessionKey(this.#prefix, id), String(Date.now())]
-    return this.#runner.run(this.#scripts.get, args, (reply) => {
-      if (reply === null) return undefined
+    return this.#onSession(SCRIPTS.get, id, [], (reply) => {
+      if (!Array.isArray(reply) || isIndexReply(reply)) return undefined
       const record = toRecord(id, reply as GetReply)
       if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid })
       return record
@@ -133,64 +125,110 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   update(id: string, change: SessionChange): Promise<boolean> {
     const unset = change.unset ?? []
     const set = change.set ?? new Map<string, JsonValue>()
-    const args = [sessionKey(this.#prefix, id), String(Date.now()), String(unset.length), String(set.size)]
+    const args = [String(unset.length), String(set.size)]
     for (const key of unset) args.push(VALUE_FIELD + key)
     for (const [key, value] of set) args.push(VALUE_FIELD + key, JSON.stringify(value))
     const token = change.token
     if (token) args.push(token.tokenHash, token.replaces, String(token.previousTokenExpiresAt ?? ''))
-    return this.#runner.run(this.#scripts.update, args, (reply) => {
-      if (reply === null) return false
-      if (typeof reply === 'string') {
-        this.emit('expired', { id, uid: reply })
-        return false
-      }
-      return true
+    return this.#onSession(SCRIPTS.update, id, args, (reply) => {
+      if (typeof reply === 'string') this.emit('expired', { id, uid: reply })
+      return reply === 1
     })
   }
 
   async delete(id: string): Promise<void> {
-    const uid = (await this.#runner.run(this.#scripts.delete, [
-      sessionKey(this.#prefix, id),
-      String(Date.now()),
-    ])) as string | null
-    if (uid !== null) this.emit('destroyed', { id, uid })
+    const uid = await this.#onSession(SCRIPTS.delete, id, [], (reply) =>
+      typeof reply === 'string' ? reply : undefined,
+    )
+    if (uid !== undefined) this.emit('destroyed', { id, uid })
   }
 
+  /** The uid's live sessions, oldest first, read a chunk at a time; entries of ended sessions are pruned on the way. */
   async list(uid: string): Promise<SessionSummary[]> {
-    const [live, expired] = (await this.#runner.run(this.#scripts.list, [
-      userIndexKey(this.#prefix, uid),
-      String(Date.now()),
-      uid,
-    ])) as [string[], string[]]
-    for (const id of expired) this.emit('expired', { id, uid })
-    const summaries: SessionSummary[] = []
-    for (let index = 0; index + 4 < live.length; index += 5) {
-      const [createdAt, lastActiveAt, maxAge, lifetime] = live.slice(index + 1, index + 5).map(Number) as [
-        number,
-        number,
-        number,
-        number,
-      ]
-      const expiresAt = deadlineOf({ createdAt, lastActiveAt, maxAge, lifetime })
-      summaries.push({ id: live[index]!, uid, createdAt, lastActiveAt, expiresAt })
-    }
-    return summaries
+    const prefix = this.#prefix
+    const index = indexKey(prefix, userHandle(prefix, uid))
+    const summaries = new Map<string, SessionSummary>()
+    let page: string[] = []
+    let rank = 0
+    do {
+      const keys = [index, ...page.map((id) => sessionKey(prefix, id))]
+      const reply = await this.#runner.run(SCRIPTS.list, keys.length, [...keys, uid, String(rank), ...page])
+      const [live, expired, next, nextRank] = reply as [string[], string[], string[], number]
+      for (const id of expired) this.emit('expired', { id, uid })
+      for (let at = 0; at + 4 < live.length; at += 5) {
+        const [createdAt, lastActiveAt, maxAge, lifetime] = live.slice(at + 1, at + 5).map(Number) as [
+          number,
+          number,
+          number,
+          number,
+        ]
+        const expiresAt = deadlineOf({ createdAt, lastActiveAt, maxAge, lifetime })
+        summaries.set(live[at]!, { id: live[at]!, uid, createdAt, lastActiveAt, expiresAt })
+      }
+      page = next
+      rank = nextRank
+    } while (page.length > 0)
+    return [...summaries.values()].sort((a, b) => a.createdAt - b.createdAt)
   }
 
+  /**
+   * Ends the uid's sessions but `except`: all of them unadmitted in one O(1) step, then deleted
+   * (or made markers, `replaced`) in chunks that each hold Redis about a millisecond.
+   */
   async deleteAll(uid: string, options: { except?: string; replaced?: boolean } = {}): Promise<number> {
-    const ended = (await this.#runner.run(this.#scripts.deleteAll, [
-      userIndexKey(this.#prefix, uid),
-      String(Date.now()),
-      uid,
-      options.except ?? '',
-      options.replaced ? '1' : '0',
-    ])) as string[]
-    for (const id of ended) this.emit('destroyed', { id, uid })
-    return ended.length
+    const prefix = this.#prefix
+    const handle = userHandle(prefix, uid)
+    const keys = [indexKey(prefix, handle), retiredKey(prefix, handle, randomText(9))]
+    const first = (await this.#runner.run(SCRIPTS.deleteAll, 2, [...keys, options.except ?? ''])) as string[]
+    return this.#endSessions(keys[1]!, uid, options.replaced ?? false, first)
   }
 
   /** Closes the client the store opened from a URL; a client it was given stays open. Safe to call twice. */
   close(): Promise<void> {
     return this.#runner.close()
+  }
+
+  /**
+   * Runs a script of one session on its keys (its hash, and the index its id names); for an id
+   * made elsewhere, whose session names its index itself, once more with that index.
+   */
+  #onSession<T>(script: RedisScript, id: string, args: string[], read: (reply: unknown) => T): Promise<T> {
+    const prefix = this.#prefix
+    const key = sessionKey(prefix, id)
+    const handle = handleOf(id)
+    const first =
+      handle === undefined
+        ? this.#runner.run(script, 1, [key, id, '', ...args])
+        : this.#runner.run(script, 2, [key, indexKey(prefix, handle), id, handle, ...args])
+    return first.then((reply) =>
+      isIndexReply(reply)
+        ? this.#runner.run(script, 2, [key, indexKey(prefix, reply[1]), id, reply[1], ...args], read)
+        : read(reply),
+    )
+  }
+
+  /** Ends the sessions of a moved index chunk by chunk, from `chunk` on; resolves how many were live. */
+  async #endSessions(moved: string, uid: string, replaced: boolean, chunk: string[]): Promise<number> {
+    let ended = 0
+    while (chunk.length > 0) {
+      const keys = [moved, ...chunk.map((id) => sessionKey(this.#prefix, id))]
+      const args = [...keys, uid, replaced ? '1' : '0', ...chunk]
+      const [done, next] = (await this.#runner.run(SCRIPTS.endSessions, keys.length, args)) as [
+        string[],
+        string[],
+      ]
+      for (const id of done) this.emit('destroyed', { id, uid })
+      ended += done.length
+      chunk = next
+    }
+    return ended
+  }
+
+  /** Deletes the hashes of sessions the per-user limit took out of the index (which ended them). */
+  #evicted(uid: string, ids: string[]): void {
+    for (const id of ids) this.emit('evicted', { id, uid, reason: 'per-user limit' })
+    const keys = ids.map((id) => sessionKey(this.#prefix, id))
+    // best effort: an unadmitted hash is never served, and its TTL removes it anyway
+    this.#runner.command('unlink', (client) => client.unlink(...keys)).catch(() => {})
   }
 }

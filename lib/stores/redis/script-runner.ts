@@ -39,31 +39,45 @@ export class ScriptRunner {
   }
 
   /**
-   * Runs one script (its keys, then now in epoch ms, then its own arguments), failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
-   * unless the client is connected, so no call sits in ioredis' offline queue to run long after
-   * its request has given up.
+   * Runs one script (its `numberOfKeys` keys, then its arguments), failing with STORE_UNAVAILABLE
+   * once `timeout` has passed. Nothing is sent unless the client is connected, so no call sits in
+   * ioredis' offline queue to run long after its request has given up.
    */
-  run<T = unknown>(script: RedisScript, keysAndArgs: string[], read?: (reply: unknown) => T): Promise<T> {
+  run<T = unknown>(
+    script: RedisScript,
+    numberOfKeys: number,
+    keysAndArgs: string[],
+    read?: (reply: unknown) => T,
+  ): Promise<T> {
     const own = this.#ownClient
-    if (own?.status !== 'ready') return this.#scriptWhenReady(script, keysAndArgs).then(read)
+    if (own?.status !== 'ready') return this.#scriptWhenReady(script, numberOfKeys, keysAndArgs).then(read)
     // The store's own client bounds every command itself (commandTimeout, no offline queue),
     // so the common case needs no timer of ours, and the reply is read in the same step.
     const failed = (error: unknown): never => {
       throw unavailable(script, error)
     }
     try {
-      return this.#send(own, script, keysAndArgs).then(read, failed) as Promise<T>
+      return this.#send(own, script, numberOfKeys, keysAndArgs).then(read, failed) as Promise<T>
     } catch (error) {
       return Promise.reject(unavailable(script, error))
     }
   }
 
+  /** Runs a plain command of the client within `timeout`, failing as a script does. */
+  command<T>(name: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
+    const attempt = this.#readyClient().then(call)
+    return withTimeout(attempt, this.#timeout).catch((error: unknown) => {
+      debug('redis store: %s failed: %s', name, messageOf(error))
+      throw storeUnavailable(error)
+    })
+  }
+
   /** `run` on a client given to the store, or its own while not connected: bounded by a timer. */
-  async #scriptWhenReady(script: RedisScript, keysAndArgs: string[]): ScriptReply {
+  async #scriptWhenReady(script: RedisScript, numberOfKeys: number, keysAndArgs: string[]): ScriptReply {
     let abandoned = false
     const attempt = this.#readyClient().then((client) => {
       if (abandoned) throw new Error('gave up before sending')
-      return this.#send(client, script, keysAndArgs)
+      return this.#send(client, script, numberOfKeys, keysAndArgs)
     })
     try {
       return await withTimeout(attempt, this.#timeout, () => {
@@ -79,7 +93,7 @@ export class ScriptRunner {
    * `defineCommand` does, but without its per-call wrapper (a closure, a WeakSet lookup and an
    * array copy). A Redis that lost its scripts (SCRIPT FLUSH, a failover) is sent them again.
    */
-  #send(client: RedisClient, script: RedisScript, keysAndArgs: string[]): ScriptReply {
+  #send(client: RedisClient, script: RedisScript, numberOfKeys: number, keysAndArgs: string[]): ScriptReply {
     // a single client's socket is new after each reconnect; a Cluster's nodes answer NOSCRIPT
     const connection: object = 'stream' in client && client.stream ? client.stream : client
     let sent = this.#scriptsSent.get(connection)
@@ -89,11 +103,11 @@ export class ScriptRunner {
     }
     if (!sent.has(script.sha)) {
       sent.add(script.sha)
-      return client.eval(script.lua, script.numberOfKeys, keysAndArgs)
+      return client.eval(script.lua, numberOfKeys, keysAndArgs)
     }
-    return client.evalsha(script.sha, script.numberOfKeys, keysAndArgs).catch((error: unknown) => {
+    return client.evalsha(script.sha, numberOfKeys, keysAndArgs).catch((error: unknown) => {
       if (!messageOf(error).startsWith('NOSCRIPT')) throw error
-      return client.eval(script.lua, script.numberOfKeys, keysAndArgs)
+      return client.eval(script.lua, numberOfKeys, keysAndArgs)
     })
   }
 
@@ -183,7 +197,8 @@ function unavailable(script: RedisScript, error: unknown): SessionError {
   return storeUnavailable(error)
 }
 
-function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpiry = noop): Promise<T> {
+/** `promise`, or a rejection once `milliseconds` have passed. */
+export function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpiry = noop): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const expiry = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
