@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import net from 'node:net'
 import { Redis } from 'ioredis'
 import { randomId } from '../../../lib/core/token'
 import type { JsonValue } from '../../../lib/core/values'
@@ -28,26 +29,62 @@ afterAll(async () => {
 
 /** Runs `work` while MONITOR watches, and resolves what each script declared and ran meanwhile. */
 async function scriptsRunBy(work: () => Promise<unknown>): Promise<ScriptRun[]> {
-  const monitor = await raw.monitor()
+  const { hostname, port } = new URL(redis.url)
+  // a socket of our own: ioredis can take a MONITOR line for the answer to a command it sent
+  const socket = net.connect(Number(port), hostname)
   const runs: ScriptRun[] = []
   const marker = `end-of-work-${randomUUID()}`
+  let buffered = ''
+  let started!: () => void
+  let finished!: () => void
+  const monitoring = new Promise<void>((resolve) => {
+    started = resolve
+  })
   const seen = new Promise<void>((resolve) => {
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    finished = resolve
+  })
+  socket.on('data', (chunk) => {
+    buffered += chunk.toString('latin1')
+    let end = buffered.indexOf('\r\n')
+    for (; end !== -1; end = buffered.indexOf('\r\n')) {
+      const line = buffered.slice(0, end)
+      buffered = buffered.slice(end + 2)
+      if (line === '+OK') started()
+      const entry = /^\+[\d.]+ \[\d+ ([^\]]+)\] (.*)$/.exec(line)
+      if (!entry) continue
+      const [source, args] = [entry[1]!, parseQuoted(entry[2]!)]
       const name = args[0]?.toLowerCase()
       if (name === 'eval' || name === 'evalsha')
         runs.push({ keys: args.slice(3, 3 + Number(args[2])), commands: [] })
       else if (source === 'lua') runs.at(-1)?.commands.push(args)
-      else if (name === 'echo' && args[1] === marker) resolve()
-    })
+      else if (name === 'echo' && args[1] === marker) finished()
+    }
   })
+  socket.write('MONITOR\r\n')
   try {
+    await monitoring
     await work()
     await raw.echo(marker)
     await seen
   } finally {
-    monitor.disconnect()
+    socket.destroy()
   }
   return runs
+}
+
+/** The arguments of a MONITOR line: quoted, with the escapes Redis writes (\\, \", \n, \xhh, …). */
+function parseQuoted(text: string): string[] {
+  const args: string[] = []
+  const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' }
+  for (const [, quoted] of text.matchAll(/"((?:[^"\\]|\\.)*)"/g))
+    args.push(
+      quoted!.replace(/\\(x[0-9a-f]{2}|.)/g, (_, sequence: string) =>
+        sequence.length === 3
+          ? String.fromCharCode(Number.parseInt(sequence.slice(1), 16))
+          : (escapes[sequence] ?? sequence),
+      ),
+    )
+  return args
 }
 
 /** The keys a command names, as Redis itself reads them (`COMMAND GETKEYS`); none for TIME and the like. */
