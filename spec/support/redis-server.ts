@@ -44,9 +44,12 @@ export class RedisServer {
 
   /**
    * Starts a server; `cluster: true` makes it a cluster node (its bus port, port + 10000, is free
-   * too); `persistent: true` fsyncs every write to an append-only file, so a kill loses nothing.
+   * too); `persistent: true` fsyncs every write to an append-only file, so a kill loses nothing;
+   * `config` adds lines to its configuration (`maxmemory 2mb`, `requirepass …`).
    */
-  static async start(options: { cluster?: boolean; persistent?: boolean } = {}): Promise<RedisServer> {
+  static async start(
+    options: { cluster?: boolean; persistent?: boolean; config?: string[] } = {},
+  ): Promise<RedisServer> {
     requireRedisServer()
     sweeping ??= sweepOrphans()
     await sweeping
@@ -64,6 +67,7 @@ export class RedisServer {
     ]
     if (options.cluster)
       lines.push('cluster-enabled yes', 'cluster-config-file nodes.conf', 'cluster-node-timeout 5000')
+    lines.push(...(options.config ?? []))
     const config = path.join(directory, 'redis.conf')
     await writeFile(config, `${lines.join('\n')}\n`)
     const server = new RedisServer(port, directory, config)

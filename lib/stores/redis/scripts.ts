@@ -2,7 +2,9 @@
  * The Lua scripts that keep the Redis store's key layout (key-layout.ts): every store step is one
  * script, so one atomic step that changes a session and its uid's index together. Each script
  * gets every key it touches in KEYS and reads the time with Redis's `TIME`, so app servers whose
- * clocks differ agree on when a session ends.
+ * clocks differ agree on when a session ends. Each declares its flags (Redis 7): those that write
+ * new state (`create`, `update`) are refused whole while Redis is out of memory, writing nothing;
+ * those that only read, slide or delete (`allow-oom`) go on working, and never add data then.
  */
 import { createHash } from 'node:crypto'
 import { CREATE, DELETE, GET, UPDATE } from './session-scripts'
@@ -74,21 +76,21 @@ local function callInSlices(command, key, list, first, last)
 end
 `
 
-/** A script of `body` with the prelude. */
-function redisScript(name: string, body: string): RedisScript {
-  const lua = PRELUDE + body
+/** A script of `body` with the prelude, declaring `flags` ('' for none: refused under OOM). */
+function redisScript(name: string, flags: string, body: string): RedisScript {
+  const lua = `#!lua${flags ? ` flags=${flags}` : ''}\n${PRELUDE}${body}`
   return { name, lua, sha: createHash('sha1').update(lua).digest('hex') }
 }
 
 /** The store's scripts, one per step. */
 export const STORE_SCRIPTS = {
-  create: redisScript('create', CREATE),
-  get: redisScript('get', GET),
-  update: redisScript('update', UPDATE),
-  delete: redisScript('delete', DELETE),
-  list: redisScript('list', LIST),
-  deleteAll: redisScript('deleteAll', DELETE_ALL),
-  endSessions: redisScript('endSessions', END_SESSIONS),
+  create: redisScript('create', '', CREATE),
+  get: redisScript('get', 'allow-oom', GET),
+  update: redisScript('update', '', UPDATE),
+  delete: redisScript('delete', 'allow-oom', DELETE),
+  list: redisScript('list', 'allow-oom', LIST),
+  deleteAll: redisScript('deleteAll', 'allow-oom', DELETE_ALL),
+  endSessions: redisScript('endSessions', 'allow-oom', END_SESSIONS),
 } as const
 
 /** Whether a script's reply says it was given the wrong index: `['index', handle]`, the right one. */

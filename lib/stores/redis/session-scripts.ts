@@ -1,5 +1,6 @@
 /**
- * The Lua bodies of the scripts that work on one session (scripts.ts adds the prelude). A session is admitted only while its uid's index holds its id, checked in the same
+ * The Lua bodies of the scripts that work on one session (scripts.ts adds the prelude and the
+ * flags). A session is admitted only while its uid's index holds its id, checked in the same
  * script as the read or the write: a `deleteAll` ends sessions by taking them out of the index,
  * and an index that Redis evicted or lost ends its sessions rather than freeing them. Every cost
  * here is O(log n) or better in the uid's number of sessions.
@@ -60,7 +61,7 @@ return {evicted, moved}
  * key/JSON pairs without their `v:` prefix (records.ts reads it). State is 'live' (now slid:
  * m:active = now, the TTL and the index score its new deadline), 'ended' (a marker of a replaced
  * session) or 'expired' (past its deadline by its own metadata, whatever its TTL said: now deleted
- * and unindexed).
+ * and unindexed). Under OOM it slides in place, adding nothing.
  */
 export const GET = `
 local key, index, id = KEYS[1], KEYS[2], ARGV[1]

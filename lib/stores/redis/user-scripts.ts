@@ -1,6 +1,6 @@
 /**
  * The Lua bodies of the scripts that work on all sessions of one uid (scripts.ts adds the
- * prelude). Each touches at most `CHUNK` sessions, named in KEYS by the client
+ * prelude and the flags). Each touches at most `CHUNK` sessions, named in KEYS by the client
  * from the ids the previous call answered, so no call holds Redis for long whatever the uid
  * holds: a listing or a `deleteAll` of 100,000 sessions is many short scripts, not one long one.
  */
