@@ -1,3 +1,3 @@
 /** `cosgo-session/redis`: the Redis store, the only entry whose types need `ioredis`. */
+export type { RedisClient } from './stores/redis/redis-client'
 export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store'
-export type { RedisClient } from './stores/redis/script-runner'

@@ -369,7 +369,8 @@ function answersPing(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false))
     socket.once('error', () => done(false))
     socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (chunk) => done(chunk.toString().startsWith('+PONG')))
+    // a server with requirepass answers, if only that it wants a password
+    socket.once('data', (chunk) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString())))
   })
 }
 

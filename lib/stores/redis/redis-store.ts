@@ -12,7 +12,8 @@ import type {
 } from '../store'
 import { handleOf, indexKey, META, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
 import { type GetReply, toRecord } from './records'
-import { type RedisClient, ScriptRunner } from './script-runner'
+import type { RedisClient } from './redis-client'
+import { ScriptRunner } from './script-runner'
 import { isIndexReply, type RedisScript, STORE_SCRIPTS as SCRIPTS } from './scripts'
 
 /** Options of `new RedisStore()`. */
@@ -40,8 +41,11 @@ export interface RedisStoreOptions {
 
 const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100 } as const
 
+/** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
- * Sessions in Redis or a Redis Cluster through ioredis: one hash per session with one field
+ * Sessions in Redis 7 or a Redis 7 Cluster through ioredis: one hash per session with one field
  * per value, a sorted set per user that admits its sessions, and one Lua script (one atomic step)
  * for each operation, each O(log n) or better in the user's session count; a `deleteAll` goes in
  * chunks. Deadlines follow Redis's clock. Every call settles within `timeout`, failing with
@@ -49,20 +53,25 @@ const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100 } a
  * opens (and `close()` closes) its own client; given a client it never closes it.
  *
  * @example
- * app.use(sessionMiddleware({ store: new RedisStore('redis://localhost:6379', { prefix: 'app' }) }))
+ * const store = new RedisStore('redis://localhost:6379', { prefix: 'app' })
+ * await store.ready()
+ * app.use(sessionMiddleware({ store }))
  */
 export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
   readonly #prefix: string
   readonly #maxSessionsPerUser: number
   readonly #runner: ScriptRunner
 
+  /** Throws a TypeError for a bad option, and an Error saying what to install when a URL is given without ioredis. */
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
     const { prefix, timeout, maxSessionsPerUser } = { ...DEFAULTS, ...options }
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix))
       throw new TypeError(`option prefix must be a non-empty string without { or }, got ${String(prefix)}`)
-    if (!(Number.isFinite(timeout) && timeout > 0))
-      throw new TypeError(`option timeout must be a number of milliseconds > 0, got ${timeout}`)
+    if (!(typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS))
+      throw new TypeError(
+        `option timeout must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${timeout}`,
+      )
     if (!(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser >= 0))
       throw new TypeError(
         `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,
@@ -74,6 +83,15 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     this.#prefix = prefix
     this.#maxSessionsPerUser = maxSessionsPerUser
     this.#runner = new ScriptRunner(redis, timeout)
+  }
+
+  /**
+   * Connects (if not yet) and sends PING: await it at start-up. Rejects within `timeout` with
+   * STORE_UNAVAILABLE, whose message and `cause` give Redis's own reason (NOAUTH, a refused
+   * connection, a database Redis refused to select).
+   */
+  ready(): Promise<void> {
+    return this.#runner.ready()
   }
 
   /**

@@ -1,12 +1,12 @@
-import type { Cluster, Redis } from 'ioredis'
 import { debug } from '../../core/debug'
-import { type SessionError, storeUnavailable } from '../../core/errors'
+import { SessionError, storeUnavailable } from '../../core/errors'
+import { checkDatabase, connection, openClient, type RedisClient } from './redis-client'
 import type { RedisScript } from './scripts'
 
-/** An ioredis client the store can work through: a single `Redis` or a `Cluster`. */
-export type RedisClient = Redis | Cluster
-
 type ScriptReply = Promise<unknown>
+
+/** A SELECT that Redis refused: ioredis goes on in database 0, where the store must never write. */
+const REFUSED_DATABASE = /^ERR (invalid )?DB index/
 
 /**
  * Runs the Redis store's scripts on its client, each within `timeout`: by SHA-1, sent whole only
@@ -17,25 +17,29 @@ export class ScriptRunner {
   readonly #timeout: number
   /** Whether the runner opened the client, and so closes it. */
   readonly #owned: boolean
-  /** The client, once ioredis is loaded (at once when one was given). */
-  readonly #client: Promise<RedisClient>
+  readonly client: RedisClient
   #readyWait: Promise<void> | undefined
-  /** The runner's own client once it exists, for the fast path of `run`. */
-  #ownClient: RedisClient | undefined
   #closing: Promise<void> | undefined
   /** The scripts sent whole on each connection, which runs them by SHA-1 from then on. */
   readonly #scriptsSent = new WeakMap<object, Set<string>>()
+  /** Why the runner's own client last failed to connect, for `ready()` to say. */
+  #lastError: Error | undefined
+  /** A failure no reconnect mends (a database Redis refused to select): every call fails with it. */
+  #fatal: Error | undefined
 
   constructor(redis: string | RedisClient, timeout: number) {
     this.#timeout = timeout
     this.#owned = typeof redis === 'string'
-    this.#client = typeof redis === 'string' ? openClient(redis, timeout) : Promise.resolve(redis)
-    this.#client.then(
-      (client) => {
-        if (this.#owned) this.#ownClient = client
-      },
-      (error: unknown) => debug('redis store: no client: %s', messageOf(error)),
-    )
+    if (typeof redis !== 'string') {
+      this.client = redis
+      return
+    }
+    const client = openClient(redis, timeout)
+    client.on('error', (error: Error) => {
+      this.#lastError = error
+      if (REFUSED_DATABASE.test(error.message)) this.#fatal = error
+    })
+    this.client = client
   }
 
   /**
@@ -49,27 +53,53 @@ export class ScriptRunner {
     keysAndArgs: string[],
     read?: (reply: unknown) => T,
   ): Promise<T> {
-    const own = this.#ownClient
-    if (own?.status !== 'ready') return this.#scriptWhenReady(script, numberOfKeys, keysAndArgs).then(read)
+    const client = this.client
+    if (this.#fatal) return Promise.reject(unavailable(script, this.#fatal))
+    if (!this.#owned || client.status !== 'ready')
+      return this.#scriptWhenReady(script, numberOfKeys, keysAndArgs).then(read)
     // The store's own client bounds every command itself (commandTimeout, no offline queue),
     // so the common case needs no timer of ours, and the reply is read in the same step.
     const failed = (error: unknown): never => {
       throw unavailable(script, error)
     }
     try {
-      return this.#send(own, script, numberOfKeys, keysAndArgs).then(read, failed) as Promise<T>
+      return this.#send(client, script, numberOfKeys, keysAndArgs).then(read, failed) as Promise<T>
     } catch (error) {
       return Promise.reject(unavailable(script, error))
     }
   }
 
-  /** Runs a plain command of the client within `timeout`, failing as a script does. */
+  /** Runs a plain command of `client` within `timeout`, failing as a script does. */
   command<T>(name: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
     const attempt = this.#readyClient().then(call)
     return withTimeout(attempt, this.#timeout).catch((error: unknown) => {
       debug('redis store: %s failed: %s', name, messageOf(error))
       throw storeUnavailable(error)
     })
+  }
+
+  /**
+   * Connects if not yet, sends PING and checks the database; rejects within `timeout` with
+   * STORE_UNAVAILABLE whose message and `cause` carry Redis's own reason.
+   */
+  async ready(): Promise<void> {
+    const client = this.client
+    try {
+      await withTimeout(
+        (async () => {
+          if (this.#fatal) throw this.#fatal
+          await connection(client)
+          await client.ping()
+          await checkDatabase(client)
+        })(),
+        this.#timeout,
+      )
+    } catch (error) {
+      const reason = this.#fatal ?? (isTimeout(error) ? (this.#lastError ?? error) : error)
+      throw new SessionError('STORE_UNAVAILABLE', `redis is not ready: ${messageOf(reason)}`, {
+        cause: reason,
+      })
+    }
   }
 
   /** `run` on a client given to the store, or its own while not connected: bounded by a timer. */
@@ -112,7 +142,8 @@ export class ScriptRunner {
   }
 
   async #readyClient(): Promise<RedisClient> {
-    const client = await this.#client
+    const client = this.client
+    if (this.#fatal) throw this.#fatal
     switch (client.status) {
       case 'ready':
         return client
@@ -150,9 +181,7 @@ export class ScriptRunner {
 
   /** Closes the client the runner opened from a URL; a client it was given stays open. Safe to call twice. */
   close(): Promise<void> {
-    this.#closing ??= this.#owned
-      ? this.#client.then((client) => this.#quit(client), noop)
-      : Promise.resolve()
+    this.#closing ??= this.#owned ? this.#quit(this.client) : Promise.resolve()
     return this.#closing
   }
 
@@ -169,32 +198,16 @@ export class ScriptRunner {
   }
 }
 
-/**
- * The client of a store made from a URL: ioredis is loaded only here, so apps that never use
- * Redis need not install it. Nothing queues while disconnected, unanswered commands are not
- * replayed after a reconnect, and errors go to the debug log instead of crashing the process.
- */
-async function openClient(url: string, timeout: number): Promise<RedisClient> {
-  const { Redis } = await import('ioredis')
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: timeout,
-    connectTimeout: timeout,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    // close() ends the socket gracefully only after a QUIT; this bounds the rest (and ioredis'
-    // timer for a socket that had already failed, which would otherwise hold the process 2 s)
-    disconnectTimeout: 100,
-  })
-  client.on('error', (error: Error) => debug('redis store: %s', error.message))
-  return client
-}
-
 /** A failed script, logged for NODE_DEBUG and reported as STORE_UNAVAILABLE. */
 function unavailable(script: RedisScript, error: unknown): SessionError {
   debug('redis store: %s failed: %s', script.name, messageOf(error))
   return storeUnavailable(error)
+}
+
+class TimeoutError extends Error {}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof TimeoutError
 }
 
 /** `promise`, or a rejection once `milliseconds` have passed. */
@@ -203,7 +216,7 @@ export function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpi
   const expiry = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onExpiry()
-      reject(new Error(`redis gave no answer within ${milliseconds} ms`))
+      reject(new TimeoutError(`redis gave no answer within ${milliseconds} ms`))
     }, milliseconds)
   })
   return Promise.race([promise, expiry]).finally(() => clearTimeout(timer))

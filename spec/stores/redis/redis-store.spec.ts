@@ -218,6 +218,7 @@ describe('RedisStore', () => {
       const proxy = await CountingProxy.start(redis.url)
       const counted = new RedisStore(proxy.url, { prefix })
       try {
+        await counted.ready()
         const tripsOf = async (operation: () => Promise<unknown>) => {
           proxy.reset()
           await operation()
