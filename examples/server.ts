@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   let store: Store & { close?: () => Promise<void> } = new MemoryStore()
   if (redisUrl) {
     const redisStore = new RedisStore(redisUrl, { prefix: 'example' })
+    redisStore.on('warning', (warning) => console.warn(`redis: ${warning.message}`))
     // Fail at start-up with Redis's own reason (NOAUTH, connection refused, …), not with a 503 per request.
     try {
       await redisStore.ready()

@@ -80,4 +80,25 @@ export async function checkDatabase(client: RedisClient): Promise<void> {
     throw new Error(`connected to database ${actual}, not ${wanted}: redis refused SELECT ${wanted}`)
 }
 
+/**
+ * The `maxmemory-policy` of each server the store writes to (every master of a Cluster), read
+ * with CONFIG GET; a server that refuses it (managed Redis often does) is left out and logged.
+ */
+export async function evictionPolicies(client: RedisClient): Promise<string[]> {
+  const servers = 'nodes' in client ? client.nodes('master') : [client]
+  const policies: string[] = []
+  for (const server of servers) {
+    try {
+      const [, policy] = (await server.config('GET', 'maxmemory-policy')) as string[]
+      if (policy !== undefined) policies.push(policy)
+    } catch (error) {
+      debug(
+        'redis store: could not read maxmemory-policy: %s',
+        error instanceof Error ? error.message : error,
+      )
+    }
+  }
+  return policies
+}
+
 function noop(): void {}

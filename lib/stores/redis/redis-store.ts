@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { debug } from '../../core/debug'
 import { deadlineOf } from '../../core/expiry'
 import { randomText } from '../../core/random-text'
 import type { JsonValue } from '../../core/values'
@@ -12,8 +13,8 @@ import type {
 } from '../store'
 import { handleOf, indexKey, META, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
 import { type GetReply, toRecord } from './records'
-import type { RedisClient } from './redis-client'
-import { ScriptRunner } from './script-runner'
+import { evictionPolicies, type RedisClient } from './redis-client'
+import { ScriptRunner, withTimeout } from './script-runner'
 import { isIndexReply, type RedisScript, STORE_SCRIPTS as SCRIPTS } from './scripts'
 
 /** Options of `new RedisStore()`. */
@@ -39,6 +40,20 @@ export interface RedisStoreOptions {
   maxSessionsPerUser?: number
 }
 
+/** Something in how Redis is set up that the store works with, but that you should change. */
+export interface RedisStoreWarning {
+  /** `EVICTION_POLICY`: `maxmemory-policy` lets Redis evict session keys, logging users out. */
+  code: 'EVICTION_POLICY'
+  /** The server's `maxmemory-policy`. */
+  policy: string
+  message: string
+}
+
+/** The events of a `RedisStore`: the store events, and `warning` for how Redis is set up. */
+export interface RedisStoreEvents extends StoreEvents {
+  warning: [RedisStoreWarning]
+}
+
 const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100 } as const
 
 /** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
@@ -57,10 +72,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * await store.ready()
  * app.use(sessionMiddleware({ store }))
  */
-export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
+export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSessionStore {
   readonly #prefix: string
+  readonly #timeout: number
   readonly #maxSessionsPerUser: number
   readonly #runner: ScriptRunner
+  #policyCheck: Promise<void> | undefined
 
   /** Throws a TypeError for a bad option, and an Error saying what to install when a URL is given without ioredis. */
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
@@ -81,17 +98,26 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     if (typeof redis !== 'string' && typeof redis?.evalsha !== 'function')
       throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
     this.#prefix = prefix
+    this.#timeout = timeout
     this.#maxSessionsPerUser = maxSessionsPerUser
     this.#runner = new ScriptRunner(redis, timeout)
+    // the eviction policy is read at the first connection (or in ready()), once
+    const client = this.#runner.client
+    if (client.status === 'ready') void this.#checkPolicy()
+    else if (typeof redis === 'string') client.once('ready', () => void this.#checkPolicy())
   }
 
   /**
-   * Connects (if not yet) and sends PING: await it at start-up. Rejects within `timeout` with
-   * STORE_UNAVAILABLE, whose message and `cause` give Redis's own reason (NOAUTH, a refused
-   * connection, a database Redis refused to select).
+   * Connects (if not yet), sends PING and reads `maxmemory-policy` (emitting `warning` when it can
+   * evict session keys): await it at start-up. Rejects within `timeout` with STORE_UNAVAILABLE,
+   * whose message and `cause` give Redis's own reason (NOAUTH, a refused connection, a database
+   * Redis refused to select).
    */
-  ready(): Promise<void> {
-    return this.#runner.ready()
+  async ready(): Promise<void> {
+    await this.#runner.ready()
+    await withTimeout(this.#checkPolicy(), this.#timeout).catch((error: unknown) =>
+      debug('redis store: maxmemory-policy unknown: %s', error instanceof Error ? error.message : error),
+    )
   }
 
   /**
@@ -249,4 +275,19 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
     // best effort: an unadmitted hash is never served, and its TTL removes it anyway
     this.#runner.command('unlink', (client) => client.unlink(...keys)).catch(() => {})
   }
+
+  /** Reads `maxmemory-policy` once, and warns when it lets Redis evict session keys. */
+  #checkPolicy(): Promise<void> {
+    this.#policyCheck ??= evictionPolicies(this.#runner.client).then((policies) => {
+      for (const policy of new Set(policies)) {
+        if (policy === 'noeviction') continue
+        const message = `maxmemory-policy is ${policy}: Redis may evict session keys, logging users out; set it to noeviction`
+        debug('redis store: %s', message)
+        this.emit('warning', { code: 'EVICTION_POLICY', policy, message })
+      }
+    }, noop)
+    return this.#policyCheck
+  }
 }
+
+function noop(): void {}
