@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 import { debug } from '../../core/debug'
-import { deadlineOf } from '../../core/expiry'
 import { randomText } from '../../core/random-text'
 import type { JsonValue } from '../../core/values'
 import type {
@@ -11,8 +10,8 @@ import type {
   StoreEvents,
   UserSessionStore,
 } from '../store'
-import { handleOf, indexKey, META, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
-import { type GetReply, toRecord } from './records'
+import { handleOf, indexKey, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
+import { type GetReply, hashFields, toRecord, toSummaries } from './records'
 import { evictionPolicies, type RedisClient } from './redis-client'
 import { ScriptRunner, withTimeout } from './script-runner'
 import { isIndexReply, type RedisScript, STORE_SCRIPTS as SCRIPTS } from './scripts'
@@ -38,6 +37,14 @@ export interface RedisStoreOptions {
    * @default 100
    */
   maxSessionsPerUser?: number
+  /**
+   * Replicas that must have each write (login, update, refresh, logout, deleteAll) before it
+   * counts: the store follows each with Redis `WAIT` and fails it with STORE_UNAVAILABLE when
+   * fewer acknowledge it within `timeout`. A failover then loses no write the store reported
+   * done, at the cost of a replica's round trip on each. 0 waits for none.
+   * @default 0
+   */
+  waitForReplicas?: number
 }
 
 /** Something in how Redis is set up that the store works with, but that you should change. */
@@ -54,7 +61,7 @@ export interface RedisStoreEvents extends StoreEvents {
   warning: [RedisStoreWarning]
 }
 
-const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100 } as const
+const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100, waitForReplicas: 0 } as const
 
 /** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -76,13 +83,14 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
   readonly #prefix: string
   readonly #timeout: number
   readonly #maxSessionsPerUser: number
+  readonly #waitForReplicas: number
   readonly #runner: ScriptRunner
   #policyCheck: Promise<void> | undefined
 
   /** Throws a TypeError for a bad option, and an Error saying what to install when a URL is given without ioredis. */
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
-    const { prefix, timeout, maxSessionsPerUser } = { ...DEFAULTS, ...options }
+    const { prefix, timeout, maxSessionsPerUser, waitForReplicas } = { ...DEFAULTS, ...options }
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix))
       throw new TypeError(`option prefix must be a non-empty string without { or }, got ${String(prefix)}`)
     if (!(typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS))
@@ -93,6 +101,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
       throw new TypeError(
         `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,
       )
+    if (!(Number.isInteger(waitForReplicas) && waitForReplicas >= 0))
+      throw new TypeError(`option waitForReplicas must be a whole number >= 0, got ${waitForReplicas}`)
     if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis))
       throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
     if (typeof redis !== 'string' && typeof redis?.evalsha !== 'function')
@@ -100,6 +110,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
     this.#prefix = prefix
     this.#timeout = timeout
     this.#maxSessionsPerUser = maxSessionsPerUser
+    this.#waitForReplicas = waitForReplicas
     this.#runner = new ScriptRunner(redis, timeout)
     // the eviction policy is read at the first connection (or in ready()), once
     const client = this.#runner.client
@@ -134,24 +145,12 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
     const handle = userHandle(prefix, uid)
     const keys = [sessionKey(prefix, id), indexKey(prefix, handle)]
     if (options.replaceOthers) keys.push(retiredKey(prefix, handle, randomText(9)))
-    const marker = record.ended === 'replaced'
-    const args = [id, String(this.#maxSessionsPerUser), marker ? '1' : '0']
-    for (const time of [record.createdAt, record.lastActiveAt, record.maxAge, record.lifetime])
-      args.push(String(time))
-    args.push(META.uid, uid, META.tokenHash, record.tokenHash)
-    args.push(META.createdAt, String(record.createdAt), META.lastActiveAt, String(record.lastActiveAt))
-    args.push(META.maxAge, String(record.maxAge), META.lifetime, String(record.lifetime))
-    if (handleOf(id) !== handle) args.push(META.handle, handle)
-    if (record.previousTokenHash) {
-      args.push(META.previousTokenHash, record.previousTokenHash)
-      args.push(META.previousTokenExpiresAt, String(record.previousTokenExpiresAt ?? 0))
-    }
-    if (marker) args.push(META.ended, 'replaced')
-    else for (const [key, value] of record.values) args.push(VALUE_FIELD + key, JSON.stringify(value))
-    const [evicted, moved] = (await this.#runner.run(SCRIPTS.create, keys.length, [...keys, ...args])) as [
-      string[],
-      string[],
-    ]
+    const { createdAt, lastActiveAt, maxAge, lifetime } = record
+    const args = [...keys, id, String(this.#maxSessionsPerUser), record.ended === 'replaced' ? '1' : '0']
+    args.push(String(createdAt), String(lastActiveAt), String(maxAge), String(lifetime))
+    args.push(...hashFields(record, handleOf(id) === handle ? undefined : handle))
+    const reply = await this.#call(SCRIPTS.create, keys.length, args, true)
+    const [evicted, moved] = reply as [string[], string[]]
     if (evicted.length > 0) this.#evicted(uid, evicted)
     if (keys[2]) await this.#endSessions(keys[2], uid, true, moved)
     this.emit('created', { id, uid })
@@ -199,16 +198,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
       const reply = await this.#runner.run(SCRIPTS.list, keys.length, [...keys, uid, String(rank), ...page])
       const [live, expired, next, nextRank] = reply as [string[], string[], string[], number]
       for (const id of expired) this.emit('expired', { id, uid })
-      for (let at = 0; at + 4 < live.length; at += 5) {
-        const [createdAt, lastActiveAt, maxAge, lifetime] = live.slice(at + 1, at + 5).map(Number) as [
-          number,
-          number,
-          number,
-          number,
-        ]
-        const expiresAt = deadlineOf({ createdAt, lastActiveAt, maxAge, lifetime })
-        summaries.set(live[at]!, { id: live[at]!, uid, createdAt, lastActiveAt, expiresAt })
-      }
+      for (const summary of toSummaries(uid, live)) summaries.set(summary.id, summary)
       page = next
       rank = nextRank
     } while (page.length > 0)
@@ -223,7 +213,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
     const prefix = this.#prefix
     const handle = userHandle(prefix, uid)
     const keys = [indexKey(prefix, handle), retiredKey(prefix, handle, randomText(9))]
-    const first = (await this.#runner.run(SCRIPTS.deleteAll, 2, [...keys, options.except ?? ''])) as string[]
+    const first = (await this.#call(SCRIPTS.deleteAll, 2, [...keys, options.except ?? ''], true)) as string[]
     return this.#endSessions(keys[1]!, uid, options.replaced ?? false, first)
   }
 
@@ -240,15 +230,23 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
     const prefix = this.#prefix
     const key = sessionKey(prefix, id)
     const handle = handleOf(id)
+    const writes = script !== SCRIPTS.get
     const first =
       handle === undefined
-        ? this.#runner.run(script, 1, [key, id, '', ...args])
-        : this.#runner.run(script, 2, [key, indexKey(prefix, handle), id, handle, ...args])
+        ? this.#call(script, 1, [key, id, '', ...args], writes)
+        : this.#call(script, 2, [key, indexKey(prefix, handle), id, handle, ...args], writes)
     return first.then((reply) =>
       isIndexReply(reply)
-        ? this.#runner.run(script, 2, [key, indexKey(prefix, reply[1]), id, reply[1], ...args], read)
+        ? this.#call(script, 2, [key, indexKey(prefix, reply[1]), id, reply[1], ...args], writes).then(read)
         : read(reply),
     )
+  }
+
+  /** Runs a script; one that `writes` waits for `waitForReplicas` replicas to have its writes. */
+  #call(script: RedisScript, numberOfKeys: number, keysAndArgs: string[], writes: boolean): Promise<unknown> {
+    return writes && this.#waitForReplicas > 0
+      ? this.#runner.runReplicated(script, numberOfKeys, keysAndArgs, this.#waitForReplicas)
+      : this.#runner.run(script, numberOfKeys, keysAndArgs)
   }
 
   /** Ends the sessions of a moved index chunk by chunk, from `chunk` on; resolves how many were live. */
@@ -257,7 +255,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
     while (chunk.length > 0) {
       const keys = [moved, ...chunk.map((id) => sessionKey(this.#prefix, id))]
       const args = [...keys, uid, replaced ? '1' : '0', ...chunk]
-      const [done, next] = (await this.#runner.run(SCRIPTS.endSessions, keys.length, args)) as [
+      const [done, next] = (await this.#call(SCRIPTS.endSessions, keys.length, args, true)) as [
         string[],
         string[],
       ]

@@ -56,7 +56,9 @@ export class ScriptRunner {
     const client = this.client
     if (this.#fatal) return Promise.reject(unavailable(script, this.#fatal))
     if (!this.#owned || client.status !== 'ready')
-      return this.#scriptWhenReady(script, numberOfKeys, keysAndArgs).then(read)
+      return this.#whenReady(script, (ready) => this.#send(ready, script, numberOfKeys, keysAndArgs)).then(
+        read,
+      )
     // The store's own client bounds every command itself (commandTimeout, no offline queue),
     // so the common case needs no timer of ours, and the reply is read in the same step.
     const failed = (error: unknown): never => {
@@ -67,6 +69,42 @@ export class ScriptRunner {
     } catch (error) {
       return Promise.reject(unavailable(script, error))
     }
+  }
+
+  /**
+   * `run`, then Redis `WAIT` on the same connection (one pipeline, one round trip): resolves once
+   * `replicas` replicas have the script's writes, else fails with STORE_UNAVAILABLE, although
+   * the write may have been kept.
+   */
+  runReplicated<T = unknown>(
+    script: RedisScript,
+    numberOfKeys: number,
+    keysAndArgs: string[],
+    replicas: number,
+    read?: (reply: unknown) => T,
+  ): Promise<T> {
+    if (this.#fatal) return Promise.reject(unavailable(script, this.#fatal))
+    return this.#whenReady(script, async (client) => {
+      // WAIT gives up a little before the store does, so that its answer, not a timer, says why
+      const waitMs = Math.max(1, Math.floor(this.#timeout * 0.8))
+      const attempt = async (whole: boolean) => {
+        const pipeline = client.pipeline()
+        if (whole) pipeline.eval(script.lua, numberOfKeys, keysAndArgs)
+        else pipeline.evalsha(script.sha, numberOfKeys, keysAndArgs)
+        const [ran, waited] = ((await pipeline.wait(replicas, waitMs).exec()) ?? []) as [
+          Error | null,
+          unknown,
+        ][]
+        return { ran: ran ?? [new Error('no reply'), null], waited: waited ?? [new Error('no reply'), null] }
+      }
+      let { ran, waited } = await attempt(false)
+      if (ran[0] && messageOf(ran[0]).startsWith('NOSCRIPT')) ({ ran, waited } = await attempt(true))
+      if (ran[0]) throw ran[0]
+      if (waited[0]) throw waited[0]
+      if (Number(waited[1]) < replicas)
+        throw new Error(`${waited[1]} of ${replicas} replicas acknowledged the write within ${waitMs} ms`)
+      return ran[1]
+    }).then(read)
   }
 
   /** Runs a plain command of `client` within `timeout`, failing as a script does. */
@@ -102,12 +140,12 @@ export class ScriptRunner {
     }
   }
 
-  /** `run` on a client given to the store, or its own while not connected: bounded by a timer. */
-  async #scriptWhenReady(script: RedisScript, numberOfKeys: number, keysAndArgs: string[]): ScriptReply {
+  /** `send` on a client given to the store, or its own while not connected: bounded by a timer. */
+  async #whenReady(script: RedisScript, send: (client: RedisClient) => ScriptReply): ScriptReply {
     let abandoned = false
     const attempt = this.#readyClient().then((client) => {
       if (abandoned) throw new Error('gave up before sending')
-      return this.#send(client, script, numberOfKeys, keysAndArgs)
+      return send(client)
     })
     try {
       return await withTimeout(attempt, this.#timeout, () => {

@@ -2,20 +2,21 @@ import { Cluster } from 'ioredis'
 import { randomId } from '../../../lib/core/token'
 import { indexKey, sessionKey, userHandle } from '../../../lib/stores/redis/key-layout'
 import { RedisStore } from '../../../lib/stores/redis/redis-store'
+import type { SessionRecord } from '../../../lib/stores/store'
 import { describeStoreContract, sampleRecord } from '../../../lib/stores/testing'
 import { hasRedisServer, RedisCluster } from '../../support/redis-server'
 
 /** The Cluster needs redis-server on PATH; with only REDIS_URL given, these tests are skipped. */
 const describeCluster = hasRedisServer || !process.env.REDIS_URL ? describe : describe.skip
 
-describeCluster('RedisStore on a Redis Cluster of three masters', () => {
+describeCluster('RedisStore on a Redis Cluster of three masters with a replica each', () => {
   let cluster: RedisCluster
   let client: Cluster
   let count = 0
   const nextPrefix = () => `cluster-${++count}`
 
   beforeAll(async () => {
-    cluster = await RedisCluster.start()
+    cluster = await RedisCluster.start({ replicas: 1 })
     client = new Cluster(cluster.startupNodes)
     await new Promise<void>((resolve, reject) => {
       client.once('ready', resolve)
@@ -72,6 +73,31 @@ describeCluster('RedisStore on a Redis Cluster of three masters', () => {
     ])
     expect((await store.list(uid)).map((summary) => summary.id)).toEqual([third.id])
     expect(await store.deleteAll(uid)).toBe(1)
+  })
+
+  it('waits for the replica of the master that holds the session, with waitForReplicas', async () => {
+    const prefix = nextPrefix()
+    const store = new RedisStore(client, { prefix, waitForReplicas: 1, timeout: 500 })
+    const records = Array.from({ length: 30 }, () => newRecord(store))
+    for (const record of records) await store.create(record)
+    const masterOf = async (record: SessionRecord) =>
+      cluster.masterOf(await slotOf(indexOf(prefix, record.uid)))
+    const held = await Promise.all(records.map(masterOf))
+    const stalled = await cluster.replicaOf(held[0]!)
+    cluster.node(stalled).pause()
+    try {
+      const outcomes = await Promise.all(
+        records.map((record) =>
+          store.update(record.id, { set: new Map([['n', 1]]) }).then(
+            () => 'written',
+            (error: { code?: number }) => `failed ${error.code}`,
+          ),
+        ),
+      )
+      expect(outcomes).toEqual(held.map((master) => (master === held[0] ? 'failed 210' : 'written')))
+    } finally {
+      cluster.node(stalled).resume()
+    }
   })
 
   it('refuses, writing nothing, a session whose id it did not make (its tag names another slot)', async () => {
