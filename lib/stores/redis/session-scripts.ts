@@ -11,10 +11,10 @@
  */
 
 /**
- * Sessions a script of `deleteAll` (or of a login that replaces the others) ends at once: about
- * a millisecond of Redis's time, whatever the uid holds.
+ * Sessions a script of `deleteAll` (or of a login that replaces the others, or of `list`) takes
+ * at once: about a millisecond of Redis's time, whatever the uid holds.
  */
-export const CHUNK = 200
+export const CHUNK = 100
 
 /**
  * KEYS: session, index. ARGV: id, maxSessionsPerUser (0 for none), marker ('1'/'0'), createdAt,
