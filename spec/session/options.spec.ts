@@ -17,6 +17,7 @@ describe('resolveOptions()', () => {
       store,
       singleSession: false,
       refreshGrace: 0,
+      saveOnServerError: false,
     })
   })
 
