@@ -62,8 +62,6 @@ export class ResponseHold {
   #appEnded = false
   /** The status the app answered with, restored before its output goes out. */
   #status: { code: number; message: string } | undefined
-  /** A held `write` answered false, so a `drain` is owed once it goes out. */
-  #owesDrain = false
   /** Set while the package itself changes headers (a cookie it must deliver), past the guards. */
   #unguarded = false
   /** Node's own `headersSent` and `writableEnded` getters, once the guards shadow them. */
@@ -122,8 +120,10 @@ export class ResponseHold {
       return this.#write.apply(res, args as Parameters<Write>)
     this.#queue.push({ kind: 'write', args, changes: this.#session.changes })
     this.#started()
-    this.#owesDrain = true
-    return false
+    // True, not false: a writer that waited for 'drain' would need one from whatever stands between
+    // it and Node (compression reroutes 'drain' listeners to its own stream), which only it can give.
+    // The hold lasts one store write, bounded by the store's timeout.
+    return true
   }
 
   #onEnd(args: unknown[]): ServerResponse {
@@ -185,10 +185,6 @@ export class ResponseHold {
       }
       if (output.kind === 'write') this.#write.apply(res, output.args as Parameters<Write>)
       else this.#end.apply(res, output.args as Parameters<End>)
-    }
-    if (this.#owesDrain && !this.#appEnded) {
-      this.#owesDrain = false
-      res.emit('drain')
     }
   }
 
