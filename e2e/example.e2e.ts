@@ -35,7 +35,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   /** Screenshots come from the memory run; the Redis run renders the same pages. */
   const snap = storeKind === 'memory' ? screenshot : async () => {}
 
-  const open = async (options: { javaScriptEnabled?: boolean } = {}) => {
+  const open = async (options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {}) => {
     const context = await newContext(browser, options)
     contexts.push(context)
     return context
@@ -71,6 +71,46 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false })
       expect(cookie?.value).toMatch(/\S{40,}/)
       await expect(page.evaluate<string>('document.cookie')).resolves.toBe('')
+    })
+
+    it('never lets the page see its token: not in document.cookie, a readable header, or any body', async () => {
+      // the demo's CSP forbids scripts any fetch; a script injected into a laxer app would not be stopped
+      const context = await open({ bypassCSP: true })
+      const page = await context.newPage()
+      const received: string[] = []
+      page.on('response', (response) => {
+        received.push(
+          (async () => {
+            const headers = JSON.stringify(await response.allHeaders())
+            const body = await response.text().catch(() => '')
+            return `${headers}\n${body}`
+          })() as unknown as string,
+        )
+      })
+      await signIn(page, example.url, nextUser('xss'))
+      await page.getByRole('button', { name: 'Refresh token' }).click()
+      await page.waitForURL(/\/profile/)
+      // what a same-origin script could read: every header fetch exposes, and every body
+      const script = await page.evaluate<string>(`(async () => {
+        const seen = [document.cookie]
+        for (const [method, path] of [['GET', '/api/me'], ['POST', '/api/counter'], ['POST', '/api/refresh'], ['POST', '/api/login']]) {
+          const response = await fetch(path, {
+            method,
+            headers: { 'content-type': 'application/json' },
+            body: method === 'POST' ? JSON.stringify({ user: 'xss-script', password: 'demo' }) : null,
+          })
+          seen.push(JSON.stringify([...response.headers]), await response.text())
+        }
+        return seen.join('\\n')
+      })()`)
+      const token = (await sessionCookie(context))!.value
+      const everything = (await Promise.all(received)).join('\n')
+      expect(token).toMatch(/\S{40,}/)
+      // the page's own requests carried the cookie; none of their answers carried the token
+      for (const part of token.split('.')) {
+        expect(script).not.toContain(part)
+        expect(everything.replace(/"set-cookie":"[^"]*"/g, '')).not.toContain(part)
+      }
     })
 
     it('refuses a wrong password and says what the password is', async () => {

@@ -163,7 +163,9 @@ function apiRoutes(): express.Router {
   })
 
   api.post('/refresh', signedIn, async (req, res) => {
-    res.json({ token: await req.session.refresh() })
+    const token = await req.session.refresh()
+    // an API client reads its new token here; a browser keeps it in the cookie, out of scripts' reach
+    res.json(req.session.exposesToken() ? { token } : { refreshed: true })
   })
 
   api.get('/sessions', signedIn, async (req, res) => {

@@ -44,7 +44,7 @@ export function launchBrowser(): Promise<Browser> {
 /** A fresh browser profile (cookie jar) with short timeouts, so a broken step fails fast. */
 export async function newContext(
   browser: Browser,
-  options: { javaScriptEnabled?: boolean } = {},
+  options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options })
   context.setDefaultTimeout(10_000)

@@ -75,7 +75,10 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
     return this.#context.options
   }
 
-  /** @internal Whether the token may travel outside the cookie to this client (`login()`'s body). */
+  /**
+   * Whether this client may be given its token outside the cookie: an API client, never a browser
+   * (see README, Security). Ask it before putting `token` into a response body.
+   */
   exposesToken(): boolean {
     return this.#context.exposesToken()
   }
