@@ -75,10 +75,7 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
     return this.#context.options
   }
 
-  /**
-   * Whether this client may be given its token outside the cookie: an API client, never a browser
-   * (see README, Security). Ask it before putting `token` into a response body.
-   */
+  /** Whether this client may see its token outside the cookie: an API client, never a browser. */
   exposesToken(): boolean {
     return this.#context.exposesToken()
   }
