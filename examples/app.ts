@@ -2,6 +2,7 @@
 import path from 'node:path'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import {
+  csrfGuard,
   type LoginRequest,
   login,
   logout,
@@ -24,6 +25,8 @@ export interface ExampleAppOptions {
   store?: Store
   /** Seconds without a request after which a session ends. @default 1800 */
   maxAge?: number
+  /** Origins besides its own whose pages may post its forms, such as `'https://admin.example.com'`. @default [] */
+  trustedOrigins?: readonly string[]
 }
 
 // Maps, not object literals: `?reason=constructor` must find nothing.
@@ -47,14 +50,15 @@ const PROFILE_NOTICES = new Map<unknown, string>([
 /**
  * Builds the example app on Express 5, not yet listening, so that `examples/server.ts` and the
  * browser tests can each start it on a port of their choosing with the store and idle timeout
- * they need. Pages are plain forms with 303 redirects; `/api` answers JSON and reads the token
- * from the `_cookie_vars` header as well as the cookie.
+ * they need. Pages are plain forms with 303 redirects, each post refused unless one of its own
+ * pages (or a trusted origin's) sent it; `/api` answers JSON and reads the token from the
+ * `_cookie_vars` header as well as the cookie.
  *
  * @example
  * createExampleApp({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() }).listen(3000)
  */
 export function createExampleApp(options: ExampleAppOptions): Express {
-  const { secret, store = new MemoryStore(), maxAge = 1800 } = options
+  const { secret, store = new MemoryStore(), maxAge = 1800, trustedOrigins = [] } = options
   const app = express()
   app.disable('x-powered-by')
   app.use(securityHeaders)
@@ -62,7 +66,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
   app.use(noStore)
   app.use(sessionMiddleware({ secret, store, maxAge }))
   app.use('/api', apiRoutes())
-  app.use(pageRoutes(maxAge))
+  app.use(pageRoutes(maxAge, trustedOrigins))
   return app
 }
 
@@ -73,9 +77,11 @@ function authenticate(req: LoginRequest): { uid: string; values: Record<string, 
   return { uid: user, values: { username: user, loggedInAt: new Date().toISOString(), count: 0 } }
 }
 
-function pageRoutes(maxAge: number): express.Router {
+function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.Router {
   const pages = express.Router()
   const signedIn = requireSession({ redirect: '/login' })
+  // every form post, login included, before its body is read; GET pages pass untouched
+  pages.use(csrfGuard({ trustedOrigins }))
   pages.use(express.urlencoded({ extended: false, limit: '10kb' }))
 
   pages.get('/', (req, res) => res.redirect(303, req.session.exists ? '/profile' : '/login'))
