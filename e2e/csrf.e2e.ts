@@ -108,14 +108,17 @@ describe('csrfGuard() in the example app', () => {
     await expect(sessionCookie(context)).resolves.toBeUndefined()
   })
 
-  it('refuses a page on another port of localhost, the same site, though the browser sends it the cookie', async () => {
+  it('refuses a page on another port of localhost, the same site, though the browser sends it the cookie: forms and API', async () => {
     const { context, page } = await signedIn(example)
     const cookie = (await sessionCookie(context))!.value
 
-    const counter = await postedFrom(page, foreign.sameSite, example, '/counter')
-    const logout = await postedFrom(page, foreign.sameSite, example, '/logout')
-    expect(counter).toEqual({ status: 403, site: 'same-site', withCookie: true, code: 214 })
-    expect(logout).toEqual({ status: 403, site: 'same-site', withCookie: true, code: 214 })
+    for (const route of ['/counter', '/logout', '/api/counter', '/api/logout'])
+      await expect(postedFrom(page, foreign.sameSite, example, route)).resolves.toEqual({
+        status: 403,
+        site: 'same-site',
+        withCookie: true,
+        code: 214,
+      })
 
     await expect(countOn(page, example)).resolves.toBe(0)
     expect((await sessionCookie(context))?.value).toBe(cookie)

@@ -50,9 +50,9 @@ const PROFILE_NOTICES = new Map<unknown, string>([
 /**
  * Builds the example app on Express 5, not yet listening, so that `examples/server.ts` and the
  * browser tests can each start it on a port of their choosing with the store and idle timeout
- * they need. Pages are plain forms with 303 redirects, each post refused unless one of its own
- * pages (or a trusted origin's) sent it; `/api` answers JSON and reads the token from the
- * `_cookie_vars` header as well as the cookie.
+ * they need. Pages are plain forms with 303 redirects; `/api` answers JSON and reads the token
+ * from the `_cookie_vars` header as well as the cookie. Every post but the API's login is refused
+ * unless one of the app's own pages, a trusted origin's page or a client with the header token sent it.
  *
  * @example
  * createExampleApp({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() }).listen(3000)
@@ -65,7 +65,7 @@ export function createExampleApp(options: ExampleAppOptions): Express {
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }))
   app.use(noStore)
   app.use(sessionMiddleware({ secret, store, maxAge }))
-  app.use('/api', apiRoutes())
+  app.use('/api', apiRoutes(trustedOrigins))
   app.use(pageRoutes(maxAge, trustedOrigins))
   return app
 }
@@ -146,12 +146,16 @@ function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.
   return pages
 }
 
-function apiRoutes(): express.Router {
+function apiRoutes(trustedOrigins: readonly string[]): express.Router {
   const api = express.Router()
   const signedIn = requireSession()
   api.use(express.json({ limit: '10kb' }))
 
+  // needs no guard: its JSON body is one no page can send another origin without CORS's consent
   api.post('/login', login(authenticate))
+  // the rest read the cookie too, which a page on another port or subdomain gets sent with a form;
+  // clients that send the token in the header (curl, apps) and no cookie pass
+  api.use(csrfGuard({ trustedOrigins }))
 
   api.get('/me', signedIn, (req, res) => {
     res.json({
