@@ -257,7 +257,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
 
   describe('idle expiry', () => {
     it('sends the browser back to the login page once maxAge passes without a request', async () => {
-      const shortLived = await startExample(stores.make(), 2)
+      const shortLived = await startExample(stores.make(), { maxAge: 2 })
       try {
         const page = await (await open()).newPage()
         await signIn(page, shortLived.url, nextUser('gus'))

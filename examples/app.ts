@@ -2,6 +2,7 @@
 import path from 'node:path'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import {
+  csrfGuard,
   type LoginRequest,
   login,
   logout,
@@ -24,6 +25,8 @@ export interface ExampleAppOptions {
   store?: Store
   /** Seconds without a request after which a session ends. @default 1800 */
   maxAge?: number
+  /** Origins besides its own whose pages may post its forms, such as `'https://admin.example.com'`. @default [] */
+  trustedOrigins?: readonly string[]
 }
 
 // Maps, not object literals: `?reason=constructor` must find nothing.
@@ -48,21 +51,22 @@ const PROFILE_NOTICES = new Map<unknown, string>([
  * Builds the example app on Express 5, not yet listening, so that `examples/server.ts` and the
  * browser tests can each start it on a port of their choosing with the store and idle timeout
  * they need. Pages are plain forms with 303 redirects; `/api` answers JSON and reads the token
- * from the `_cookie_vars` header as well as the cookie.
+ * from the `_cookie_vars` header as well as the cookie. Every post but the API's login is refused
+ * unless one of the app's own pages, a trusted origin's page or a client with the header token sent it.
  *
  * @example
  * createExampleApp({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() }).listen(3000)
  */
 export function createExampleApp(options: ExampleAppOptions): Express {
-  const { secret, store = new MemoryStore(), maxAge = 1800 } = options
+  const { secret, store = new MemoryStore(), maxAge = 1800, trustedOrigins = [] } = options
   const app = express()
   app.disable('x-powered-by')
   app.use(securityHeaders)
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }))
   app.use(noStore)
   app.use(sessionMiddleware({ secret, store, maxAge }))
-  app.use('/api', apiRoutes())
-  app.use(pageRoutes(maxAge))
+  app.use('/api', apiRoutes(trustedOrigins))
+  app.use(pageRoutes(maxAge, trustedOrigins))
   return app
 }
 
@@ -73,9 +77,11 @@ function authenticate(req: LoginRequest): { uid: string; values: Record<string, 
   return { uid: user, values: { username: user, loggedInAt: new Date().toISOString(), count: 0 } }
 }
 
-function pageRoutes(maxAge: number): express.Router {
+function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.Router {
   const pages = express.Router()
   const signedIn = requireSession({ redirect: '/login' })
+  // every form post, login included, before its body is read; GET pages pass untouched
+  pages.use(csrfGuard({ trustedOrigins }))
   pages.use(express.urlencoded({ extended: false, limit: '10kb' }))
 
   pages.get('/', (req, res) => res.redirect(303, req.session.exists ? '/profile' : '/login'))
@@ -140,12 +146,16 @@ function pageRoutes(maxAge: number): express.Router {
   return pages
 }
 
-function apiRoutes(): express.Router {
+function apiRoutes(trustedOrigins: readonly string[]): express.Router {
   const api = express.Router()
   const signedIn = requireSession()
   api.use(express.json({ limit: '10kb' }))
 
+  // needs no guard: its JSON body is one no page can send another origin without CORS's consent
   api.post('/login', login(authenticate))
+  // the rest read the cookie too, which a page on another port or subdomain gets sent with a form;
+  // clients that send the token in the header (curl, apps) and no cookie pass
+  api.use(csrfGuard({ trustedOrigins }))
 
   api.get('/me', signedIn, (req, res) => {
     res.json({

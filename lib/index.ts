@@ -13,6 +13,7 @@ export {
 } from './core/errors'
 export type { JsonValue, SessionValues } from './core/values'
 export type { AppSessionValues, SessionData } from './http/augment'
+export { type CsrfGuardOptions, csrfGuard } from './http/csrf-guard'
 export {
   type LoginOptions,
   type LoginRequest,

@@ -54,9 +54,19 @@ export async function newContext(
 
 /** One running instance of the example app. */
 export interface RunningExample {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `http://localhost:<port>` when started with `host: 'localhost'` */
   url: string
   close(): Promise<void>
+}
+
+/** How `startExample` runs the app. */
+export interface ExampleSetup {
+  /** Seconds without a request after which a session ends. @default 1800 */
+  maxAge?: number
+  /** The host name in `url`; the server listens on 127.0.0.1 either way. @default '127.0.0.1' */
+  host?: '127.0.0.1' | 'localhost'
+  /** The app's `trustedOrigins`. @default [] */
+  trustedOrigins?: readonly string[]
 }
 
 /** Where the stores of one `describe` block come from: memory, or a redis-server of its own. */
@@ -86,14 +96,16 @@ export async function storeFactory(kind: StoreKind): Promise<StoreFactory> {
   }
 }
 
-/** Starts the example app on a free loopback port with `store` and an idle timeout of `maxAge` seconds. */
-export async function startExample(store: Store, maxAge = 1800): Promise<RunningExample> {
-  const app = createExampleApp({ secret: randomBytes(32).toString('base64url'), store, maxAge })
+/** Starts the example app on a free loopback port with `store`, as `setup` says. */
+export async function startExample(store: Store, setup: ExampleSetup = {}): Promise<RunningExample> {
+  const { maxAge = 1800, host = '127.0.0.1', trustedOrigins = [] } = setup
+  const secret = randomBytes(32).toString('base64url')
+  const app = createExampleApp({ secret, store, maxAge, trustedOrigins })
   const server = createServer(app)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -79,6 +79,7 @@ export function checkSecretKeys(keys: readonly unknown[], minLength: number): re
   return Object.freeze(keys as string[])
 }
 
-function describe(value: unknown): string {
+/** A value as an option's error message quotes it. */
+export function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }

@@ -2,6 +2,7 @@
 // misuse fails to compile (each @ts-expect-error must meet an error, or tsc fails).
 import express from 'express'
 import {
+  csrfGuard,
   type JsonValue,
   login,
   MemoryStore,
@@ -67,8 +68,13 @@ sessionMiddleware({ maxAge: '1h' })
 // @ts-expect-error sameSite takes lower-case names
 sessionMiddleware({ cookie: { sameSite: 'Lax' } })
 
+app.use(csrfGuard({ trustedOrigins: ['https://admin.example.com'], allowSameSite: false }))
+// @ts-expect-error trustedOrigins is a list
+csrfGuard({ trustedOrigins: 'https://admin.example.com' })
+
+const csrf: SessionErrorName = 'CSRF_REJECTED'
 const name: SessionErrorName = new SessionError('SESSION_EXPIRED', 'x').error
 // @ts-expect-error an unknown error name
 new SessionError('SESSION_GONE', 'x')
 
-export { name, value }
+export { csrf, name, value }
