@@ -16,6 +16,7 @@ describe('SessionError', () => {
       [211, 'LOGIN_FAILED', 401],
       [212, 'HEADERS_SENT', 500],
       [213, 'RESPONSE_ENDED', 500],
+      [214, 'CSRF_REJECTED', 403],
     ])
   })
 
