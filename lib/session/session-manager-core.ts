@@ -61,7 +61,6 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
   /** Sessions whose automatic write just failed; their keys stay dirty for the next `save()`. */
   readonly #failed = new WeakSet<Session>()
   #unsubscribe: (() => Promise<void>) | undefined
-  #closed = false
 
   constructor(options: SessionManagerOptions = {}) {
     super()
@@ -77,11 +76,8 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
       throw new TypeError(
         `option touchInterval must be at most half of maxAge (${longest}), got ${this.touchInterval}`,
       )
-      // the store's channel (Redis: two connections) opens only once someone listens for `ended`
-    ;(this as EventEmitter).on('newListener', (event: string) => {
-      if (event === 'ended' && !this.#unsubscribe && !this.#closed)
-        this.#unsubscribe = endedHubOf(this.options.store).subscribe((ended) => this.emit('ended', ended))
-    })
+    // every manager listens, and so publishes what ends through it to the other processes
+    this.#unsubscribe = endedHubOf(this.options.store).subscribe((ended) => this.emit('ended', ended))
   }
 
   get store(): Store {
@@ -144,7 +140,6 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
    * opened on the store. The store stays open: it is the app's to close.
    */
   async close(): Promise<void> {
-    this.#closed = true
     await Promise.allSettled([...this.#saving])
     const unsubscribe = this.#unsubscribe
     this.#unsubscribe = undefined
