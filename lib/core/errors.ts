@@ -19,7 +19,7 @@ export const SESSION_ERRORS = {
   HEADERS_SENT: { code: 212, status: 500 },
   /** A session value was changed after the response ended: it could reach neither store nor client. */
   RESPONSE_ENDED: { code: 213, status: 500 },
-  /** `csrfGuard()` refused a state-changing request that another origin's page may have sent. */
+  /** A cross-site request was refused: `csrfGuard()`, or a WebSocket upgrade from an Origin not allowed. */
   CSRF_REJECTED: { code: 214, status: 403 },
 } as const
 

@@ -5,7 +5,9 @@ import { forwardErrors, type NextFunction, redirect, sendJson, sendSessionError 
 import type { AppSessionValues } from './augment'
 
 /** A request that went through `sessionMiddleware()`. */
-export type RequestWithSession = IncomingMessage & { session?: Session }
+export type RequestWithSession<T extends object = AppSessionValues> = IncomingMessage & {
+  session?: Session<T>
+}
 
 /**
  * The request `authenticate` receives by default: `body` is whatever a body parser such as

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http'
 import { debug } from '../core/debug'
 import { SessionError, storeUnavailable } from '../core/errors'
-import { cookieAge, MAX_COOKIE_AGE } from '../core/expiry'
-import { hashMatches, TokenSigner, type VerifiedToken, VerifiedTokens } from '../core/token'
+import { cookieAge } from '../core/expiry'
+import { TokenSigner, type VerifiedToken, VerifiedTokens } from '../core/token'
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from '../session/options'
 import { Session } from '../session/session'
 import type { SessionContext } from '../session/session-context'
+import { needsReissue, verdictOn } from '../session/verdict'
 import { type Awaitable, isPromise, type SessionRecord } from '../stores/store'
 import { ResponseHold } from './response-hold'
 import { type PresentedToken, type TokenRequest, TokenTransport } from './transport'
@@ -16,9 +17,6 @@ export type SessionMiddleware = (
   res: ServerResponse,
   next: (error?: unknown) => void,
 ) => void
-
-/** A token older than this is issued again, so the browser's cookie never reaches its 400-day cap. */
-const RENEW_COOKIE_AFTER_MS = (MAX_COOKIE_AGE / 2) * 1000
 
 type RequestWithSession = TokenRequest & { session?: unknown }
 
@@ -32,7 +30,11 @@ type RequestWithSession = TokenRequest & { session?: unknown }
  */
 export function sessionMiddleware(options: SessionOptions = {}): SessionMiddleware {
   const resolved = resolveOptions(options)
-  const signer = new TokenSigner(resolved.secret)
+  return middlewareOn(resolved, new TokenSigner(resolved.secret))
+}
+
+/** @internal The middleware on options already resolved: `SessionManager.middleware()` shares its own. */
+export function middlewareOn(resolved: ResolvedOptions, signer: TokenSigner): SessionMiddleware {
   const tokens = new VerifiedTokens(signer)
   const transport = new TokenTransport(resolved)
 
@@ -97,41 +99,6 @@ function admit(
   }
   request.session = new Session(context, record, token, true, verdict.graceOnly)
   next()
-}
-
-/**
- * A token signed by an older key is issued again under the first, so the old key can be dropped
- * after one `maxAge`; and one near the browser's cookie cap, so the cookie is renewed once a window.
- */
-function needsReissue(record: SessionRecord, parts: VerifiedToken): boolean {
-  if (parts.keyIndex > 0) return true
-  const outlivesCookie =
-    record.lifetime === 0 ||
-    record.createdAt + record.lifetime * 1000 > parts.issuedAt + MAX_COOKIE_AGE * 1000
-  return outlivesCookie && Date.now() - parts.issuedAt > RENEW_COOKIE_AFTER_MS
-}
-
-/**
- * Why the record a verified token names does not admit it, or how it admits it: by its current
- * token, or only by the one `refresh()` replaced, inside the grace window.
- */
-function verdictOn(
-  record: SessionRecord | undefined,
-  parts: VerifiedToken,
-): SessionError | { graceOnly: boolean } {
-  if (!record) return new SessionError('SESSION_NOT_EXIST', 'the session does not exist; log in again')
-  if (record.ended === 'replaced')
-    return new SessionError('SESSION_REPLACED', 'the session was replaced by a newer login')
-  if (record.ended === 'expired')
-    return new SessionError('SESSION_EXPIRED', 'the session expired; log in again')
-  if (hashMatches(parts.secretHash, record.tokenHash)) return { graceOnly: false }
-  if (
-    (record.previousTokenExpiresAt ?? 0) > Date.now() &&
-    hashMatches(parts.secretHash, record.previousTokenHash)
-  )
-    return { graceOnly: true }
-  debug('token of session %s was replaced by refresh()', parts.sessionId)
-  return new SessionError('SESSION_REPLACED', 'the token was replaced by a newer one')
 }
 
 /** A session for a request whose token was refused, with the reason. */

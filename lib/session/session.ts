@@ -8,9 +8,8 @@ import { PendingWrites } from './pending-writes'
 import type { SessionContext } from './session-context'
 import type { SessionInfo } from './session-info'
 import { SessionReads } from './session-reads'
-import { storeCall } from './store-calls'
 import { createSession, rotateToken } from './token-lifecycle'
-import { endAllSessions, listSessions, revokeSession } from './user-sessions'
+import { endAllSessions, endSession, listSessions, revokeSession } from './user-sessions'
 
 /**
  * `req.session`: the session of one request. Reads are synchronous and come from a snapshot
@@ -176,7 +175,7 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
 
   async #destroy(): Promise<void> {
     const record = this.#record
-    if (record) await storeCall(() => this.#context.options.store.delete(record.id))
+    if (record) await endSession(this.#context.options.store, record.id)
     this.#end()
   }
 
@@ -273,12 +272,11 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
   }
 
   #live(operation: string): SessionRecord {
-    if (!this.#record)
-      throw new SessionError(
-        'SESSION_NOT_CREATED',
-        `cannot ${operation}: this request has no session, log in first`,
-      )
-    return this.#record
+    if (this.#record) return this.#record
+    throw new SessionError(
+      'SESSION_NOT_CREATED',
+      `cannot ${operation}: this request has no session, log in first`,
+    )
   }
 
   /** The session ended elsewhere (logout, expiry, a newer login): what this request wrote is not stored. */

@@ -2,6 +2,7 @@ import { SessionError } from '../core/errors'
 import { randomId } from '../core/token'
 import type { JsonValue } from '../core/values'
 import type { SessionRecord } from '../stores/store'
+import { endedHubOf } from './ended-events'
 import type { SessionContext } from './session-context'
 import { storeCall } from './store-calls'
 
@@ -36,7 +37,11 @@ export async function createSession(
   }
   // the store gets its own copy, so the request's later writes stay dirty until flushed
   const stored = { ...record, values: new Map(values) }
-  await storeCall(() => options.store.create(stored, { replaceOthers: options.singleSession }))
+  const store = options.store
+  const replaceOthers = options.singleSession
+  await storeCall(() =>
+    endedHubOf(store).during('replaced', uid, () => store.create(stored, { replaceOthers })),
+  )
   return { record, token: issued.token }
 }
 

@@ -1,5 +1,6 @@
 import { SessionError } from '../core/errors'
 import type { SessionRecord, Store } from '../stores/store'
+import { endedHubOf } from './ended-events'
 import { type SessionInfo, toSessionInfo } from './session-info'
 import { storeCall, userStoreOf } from './store-calls'
 
@@ -14,10 +15,16 @@ export async function revokeSession(store: Store, record: SessionRecord, id: str
   const summaries = await storeCall(() => userStoreOf(store).list(record.uid))
   if (!summaries.some((summary) => summary.id === id))
     throw new SessionError('SESSION_UNKNOWN', 'no session of this user has that id')
-  await storeCall(() => store.delete(id))
+  await storeCall(() => endedHubOf(store).during('revoked', id, () => store.delete(id)))
 }
 
-/** Ends every session of `uid`. */
-export async function endAllSessions(store: Store, uid: string): Promise<void> {
-  await storeCall(() => userStoreOf(store).deleteAll(uid))
+/** Ends session `id` by its own logout. */
+export async function endSession(store: Store, id: string): Promise<void> {
+  await storeCall(() => endedHubOf(store).during('logout', id, () => store.delete(id)))
+}
+
+/** Ends every session of `uid`; resolves how many ended. */
+export async function endAllSessions(store: Store, uid: string): Promise<number> {
+  const users = userStoreOf(store)
+  return storeCall(() => endedHubOf(store).during('revoked', uid, () => users.deleteAll(uid)))
 }

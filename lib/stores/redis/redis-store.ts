@@ -10,6 +10,7 @@ import type {
   StoreEvents,
   UserSessionStore,
 } from '../store'
+import { RedisEndedChannel } from './ended-channel'
 import { META, sessionKey, userIndexKey, userTag, VALUE_FIELD } from './key-layout'
 import { type GetReply, toRecord } from './records'
 import { type RedisClient, ScriptRunner } from './script-runner'
@@ -49,6 +50,9 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   /** The scripts, with the key prefix as Redis sees it (the client's `keyPrefix`, then the store's) written in. */
   readonly #scripts: StoreScripts
   readonly #runner: ScriptRunner
+  /** What the `ended` channel opens its own connections from: the URL, or the client to duplicate. */
+  readonly #source: string | RedisClient
+  readonly #keyPrefix: string
 
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
@@ -68,6 +72,13 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
       this.#scripts = storeScripts((redis.options.keyPrefix ?? '') + prefix, prefix)
     }
     this.#runner = new ScriptRunner(redis, timeout)
+    this.#source = redis
+    this.#keyPrefix = (typeof redis === 'string' ? '' : (redis.options.keyPrefix ?? '')) + prefix
+  }
+
+  /** Opens the channel that carries `ended` to every process on this Redis (see ended-channel.ts). */
+  openEndedChannel(): RedisEndedChannel {
+    return new RedisEndedChannel(this.#source, this.#keyPrefix)
   }
 
   /**
