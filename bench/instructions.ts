@@ -45,7 +45,7 @@ interface Count {
 /** `instructions.ts --serve <scenario> [--redis URL]`: the server callgrind runs; prints its port. */
 function serve(scenario: string, redisUrl: string | undefined): void {
   if (!isScenario(scenario)) throw new TypeError(`unknown scenario ${scenario}`)
-  const { app } = buildScenario(scenario, redisUrl, 60_000)
+  const { app } = buildScenario(scenario, redisUrl, { redisTimeout: 60_000 })
   const server = app.listen(0, '127.0.0.1', () => {
     console.log(`port ${(server.address() as AddressInfo).port}`)
   })
