@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench` (about 15 minutes) or `npm run bench -- --quick` (about
+ * The benchmark suite: `npm run bench` (about 20 minutes) or `npm run bench -- --quick` (about
  * 3 minutes), on the Node that runs it. Phases: throughput and latency of six scenario servers
  * (`http`), the same for ours at three session sizes (`sizes`), Redis round trips and commands per
  * request (`roundtrips`), what a write hands the store at each size (`writes`), the middleware's
