@@ -21,6 +21,8 @@ export const SESSION_ERRORS = {
   RESPONSE_ENDED: { code: 213, status: 500 },
   /** A cross-site request was refused: `csrfGuard()`, or a WebSocket upgrade from an Origin not allowed. */
   CSRF_REJECTED: { code: 214, status: 403 },
+  /** A change would take the session's values past `maxSessionBytes` of stored JSON. */
+  SESSION_TOO_LARGE: { code: 215, status: 413 },
 } as const
 
 /** One of the stable error names, such as `'SESSION_EXPIRED'`. */

@@ -37,6 +37,16 @@ export function checkSeconds(option: string, value: unknown): number | undefined
   return value
 }
 
+/** A whole number from 0 to 2^31 − 1. */
+export function checkWhole(option: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SECONDS))
+    throw new TypeError(
+      `option ${option} must be a whole number from 0 to ${MAX_SECONDS}, got ${describe(value)}`,
+    )
+  return value
+}
+
 export function checkBoolean(option: string, value: unknown): boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean')
     throw new TypeError(`option ${option} must be true or false, got ${describe(value)}`)

@@ -9,6 +9,7 @@ import {
   checkSeconds,
   checkSecretKeys,
   checkToken,
+  checkWhole,
 } from './option-checks'
 
 /** Cookie attributes of the session cookie. */
@@ -58,6 +59,12 @@ export interface SessionOptions {
    * @default false
    */
   saveOnServerError?: boolean
+  /**
+   * Most bytes a session's values may take as stored JSON (keys and values); a `set`, `update` or
+   * `create` past it throws SESSION_TOO_LARGE (215) and changes nothing. 0 turns it off.
+   * @default 65536
+   */
+  maxSessionBytes?: number
 }
 
 /** Options after defaults and validation: what the middleware runs on. */
@@ -75,6 +82,7 @@ export interface ResolvedOptions {
   readonly singleSession: boolean
   readonly refreshGrace: number
   readonly saveOnServerError: boolean
+  readonly maxSessionBytes: number
 }
 
 /** Shortest signing key accepted: an HMAC-SHA256 key should carry at least 128 bits. */
@@ -87,6 +95,7 @@ const DEFAULTS = {
   singleSession: false,
   refreshGrace: 0,
   saveOnServerError: false,
+  maxSessionBytes: 65536,
 } as const
 const COOKIE_DEFAULTS = { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' } as const
 
@@ -123,6 +132,7 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
     refreshGrace: checkSeconds('refreshGrace', input.refreshGrace) ?? DEFAULTS.refreshGrace,
     saveOnServerError:
       checkBoolean('saveOnServerError', input.saveOnServerError) ?? DEFAULTS.saveOnServerError,
+    maxSessionBytes: checkWhole('maxSessionBytes', input.maxSessionBytes) ?? DEFAULTS.maxSessionBytes,
   })
 }
 

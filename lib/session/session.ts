@@ -4,6 +4,7 @@ import { type JsonValue, type SessionValues, toStoredValue } from '../core/value
 import type { SessionRecord } from '../stores/store'
 import { InFlight } from './in-flight'
 import type { ResolvedOptions } from './options'
+import { checkSize, OwnValues, storedBytes } from './own-values'
 import { PendingWrites } from './pending-writes'
 import type { SessionContext } from './session-context'
 import type { SessionInfo } from './session-info'
@@ -31,7 +32,7 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
   /** What this request changed and the store does not have yet; made at the first write, so reads allocate none. */
   #pending: PendingWrites | undefined
   /** `#record.values` once it is this request's own copy; the store's may be shared with other reads. */
-  #ownValues: Map<string, JsonValue> | undefined
+  #ownValues: OwnValues | undefined
 
   /** @internal Built by the middleware. */
   constructor(
@@ -89,26 +90,23 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
   }
 
   /**
-   * Sets `key` (seed `Set`). The value must survive a JSON round trip unchanged, else this throws
-   * SESSION_ERROR (201) at once; without a session it throws SESSION_NOT_CREATED (204), and after
-   * the response ended RESPONSE_ENDED (213), since the value could reach neither store nor client.
+   * Sets `key` (seed `Set`); the value must survive a JSON round trip unchanged, else SESSION_ERROR.
+   * Throws SESSION_NOT_CREATED without a session, RESPONSE_ENDED after the response, SESSION_TOO_LARGE.
    */
   set<K extends keyof T & string>(key: K, value: T[K]): this {
-    const values = this.#ownedValues('set')
+    const own = this.#ownedValues('set')
     const stored = toStoredValue(key, value)
-    values.set(key, stored)
+    own.set([[key, stored]])
     this.#writes().set(key, stored)
     return this
   }
 
   /** Sets several keys at once (seed `Update`); all are checked before any is set. */
   update(values: Partial<T>): this {
-    const current = this.#ownedValues('update')
+    const own = this.#ownedValues('update')
     const entries = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
-    for (const [key, stored] of entries) {
-      current.set(key, stored)
-      this.#writes().set(key, stored)
-    }
+    own.set(entries)
+    for (const [key, stored] of entries) this.#writes().set(key, stored)
     return this
   }
 
@@ -133,6 +131,7 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > 512)
       throw new SessionError('SESSION_ERROR', 'uid must be a non-empty string of at most 512 characters')
     const initial = new Map(Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)]))
+    checkSize(storedBytes(initial), this.#context.options.maxSessionBytes)
     return this.#tokenOperation('create', () => this.#create(uid, initial))
   }
 
@@ -140,7 +139,8 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
     if (this.#record) await this.#destroy()
     const { record, token } = await createSession(this.#context, uid, initial)
     this.#record = record
-    this.#ownValues = initial
+    this.#ownValues = new OwnValues(initial, this.#context.options.maxSessionBytes)
+    record.values = this.#ownValues.map
     this.#token = token
     this.#pending?.discard()
     this.error = undefined
@@ -260,14 +260,17 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
   }
 
   /** This request's own copy of the values, to change: made from the store's at the first change. */
-  #ownedValues(operation: string): Map<string, JsonValue> {
+  #ownedValues(operation: string): OwnValues {
     if (this.#context.responseEnded())
       throw new SessionError(
         'RESPONSE_ENDED',
         `cannot ${operation} after the response ended: save() or change values before answering`,
       )
     const record = this.#live(operation)
-    if (this.#ownValues === undefined) record.values = this.#ownValues = new Map(record.values)
+    if (this.#ownValues === undefined) {
+      this.#ownValues = new OwnValues(record.values, this.#context.options.maxSessionBytes)
+      record.values = this.#ownValues.map
+    }
     return this.#ownValues
   }
 

@@ -17,6 +17,7 @@ describe('SessionError', () => {
       [212, 'HEADERS_SENT', 500],
       [213, 'RESPONSE_ENDED', 500],
       [214, 'CSRF_REJECTED', 403],
+      [215, 'SESSION_TOO_LARGE', 413],
     ])
   })
 

@@ -18,6 +18,7 @@ describe('resolveOptions()', () => {
       singleSession: false,
       refreshGrace: 0,
       saveOnServerError: false,
+      maxSessionBytes: 65536,
     })
   })
 
@@ -49,6 +50,8 @@ describe('resolveOptions()', () => {
     ['lifetime', { lifetime: 2 ** 31 }],
     ['refreshGrace', { refreshGrace: Number.POSITIVE_INFINITY }],
     ['saveOnServerError', { saveOnServerError: 1 as never }],
+    ['maxSessionBytes', { maxSessionBytes: -1 }],
+    ['maxSessionBytes', { maxSessionBytes: 1.5 }],
     ['cookie.domain', { cookie: { domain: 'bad domain;' } }],
     ['cookie.path', { cookie: { path: '/a;b' } }],
     ['cookie.priority', { cookie: { priority: 'urgent' as never } }],
