@@ -42,7 +42,7 @@ export class OwnValues {
   /** Sets every entry, or none when together they would pass the limit. */
   set(entries: readonly Entry[]): void {
     if (this.#limit > 0) {
-      let bytes = (this.#bytes ??= storedBytes(this.map))
+      let bytes = this.#bytes ?? storedBytes(this.map)
       for (const [key, value] of entries) {
         const old = this.map.get(key)
         bytes += entryBytes(key, value) - (old === undefined ? 0 : entryBytes(key, old))
