@@ -74,7 +74,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
     })
 
     it('never lets the page see its token: not in document.cookie, a readable header, or any body', async () => {
-      // the demo's CSP forbids scripts any fetch; a script injected into a laxer app would not be stopped
+      // the demo's CSP runs only its own script files; a script injected into a laxer app would not be stopped
       const context = await open({ bypassCSP: true })
       const page = await context.newPage()
       const received: string[] = []
