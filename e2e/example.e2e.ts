@@ -204,7 +204,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await a.waitForURL(`${example.url}/login?reason=signed-out-everywhere`)
 
       // b's live panel takes it to the login page by itself; its cookie no longer opens the profile
-      await b.waitForURL(`${example.url}/login`)
+      await b.waitForURL(`${example.url}/login?from=live`)
       await b.goto(`${example.url}/profile`)
       expect(new URL(b.url()).pathname).toBe('/login')
     })

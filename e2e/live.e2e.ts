@@ -1,11 +1,13 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import {
+  apiWithCookie,
   launchBrowser,
   newContext,
   type RunningExample,
   STORES,
   type StoreFactory,
   screenshot,
+  sessionCookie,
   shownCount,
   signIn,
   startExample,
@@ -92,5 +94,27 @@ describe.each(STORES)("the profile page's live panel with the %s store", (storeK
     expect(shown).toBe(true)
     expect(closedAfter).toBeLessThan(1000)
     await expect(second.getByRole('status').first().textContent()).resolves.toMatch(/session has ended/)
+  })
+
+  it('leaves a new sign-in in another tab of the browser signed in when it leaves for the login page', async () => {
+    const context = await newContext(browser)
+    contexts.push(context)
+    const [panel, other] = [await context.newPage(), await context.newPage()]
+    await signIn(panel, example.url, `relogin-${storeKind}`)
+    await connected(panel)
+    // a second sign-in from this browser ends the first session, whose panel then leaves
+    await other.goto(`${example.url}/no-panel-here`)
+    const status = await other.evaluate<number>(`fetch('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'relogin-${storeKind}', password: 'demo' }),
+    }).then((response) => response.status)`)
+    expect(status).toBe(200)
+    await panel.waitForURL(/\/(login|profile)/)
+    await panel.waitForLoadState('load')
+    const cookie = await sessionCookie(context)
+    await expect(apiWithCookie(example.url, '/me', cookie?.value ?? '')).resolves.toMatchObject({
+      status: 200,
+    })
   })
 })

@@ -114,8 +114,10 @@ function pageRoutes(live: LivePanel, maxAge: number, trustedOrigins: readonly st
   pages.get('/login', async (req, res) => {
     if (req.session.exists) return res.redirect(303, '/profile')
     const notice = LOGIN_REASONS.get(req.query.reason) ?? endedNotice(req.session.error, maxAge)
-    // A refused cookie has said what it had to say: drop it so a reload shows a clean form.
-    if (req.session.error) await req.session.destroy()
+    // A refused cookie has said what it had to say: drop it so a reload shows a clean form. Not
+    // when the live panel sent the page here: a sign-in in another tab may have just set a new
+    // cookie, which clearing the one this request carried would wipe out.
+    if (req.session.error && req.query.from !== 'live') await req.session.destroy()
     res.type('html').send(loginPage({ notice, maxAge }))
   })
 

@@ -44,7 +44,7 @@
     if (leaving) return
     leaving = true
     status.textContent = `${ENDED[reason] ?? 'This session has ended.'} Going to the sign-in page…`
-    location.replace('/login')
+    location.replace('/login?from=live')
   }
 
   function showOther(session, value) {
