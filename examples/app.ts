@@ -9,9 +9,10 @@ import {
   MemoryStore,
   requireSession,
   SessionError,
+  SessionManager,
   type Store,
-  sessionMiddleware,
 } from '../lib/index'
+import { LivePanel } from './live'
 import { DEMO_PASSWORD, errorPage, loginPage, type Notice, profilePage } from './views'
 
 /** Options of `createExampleApp()`. */
@@ -47,27 +48,51 @@ const PROFILE_NOTICES = new Map<unknown, string>([
   ['revoked', 'That session has ended; its browser is signed out.'],
 ])
 
+/** The example app, and the live panel its profile pages open, to attach to the HTTP server. */
+export interface Example {
+  app: Express
+  live: LivePanel
+  /** Closes the panel's sockets and stops listening for ended sessions; the store stays open. */
+  close(): Promise<void>
+}
+
 /**
  * Builds the example app on Express 5, not yet listening, so that `examples/server.ts` and the
  * browser tests can each start it on a port of their choosing with the store and idle timeout
  * they need. Pages are plain forms with 303 redirects; `/api` answers JSON and reads the token
  * from the `_cookie_vars` header as well as the cookie. Every post but the API's login is refused
  * unless one of the app's own pages, a trusted origin's page or a client with the header token sent it.
+ * `live.attach(server)` adds the profile page's WebSocket (`/live`) to the server that runs `app`.
  *
  * @example
- * createExampleApp({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() }).listen(3000)
+ * const { app, live } = createExample({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() })
+ * live.attach(app.listen(3000))
  */
-export function createExampleApp(options: ExampleAppOptions): Express {
+export function createExample(options: ExampleAppOptions): Example {
   const { secret, store = new MemoryStore(), maxAge = 1800, trustedOrigins = [] } = options
+  const sessions = new SessionManager({ secret, store, maxAge })
+  const live = new LivePanel(sessions)
   const app = express()
   app.disable('x-powered-by')
   app.use(securityHeaders)
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }))
   app.use(noStore)
-  app.use(sessionMiddleware({ secret, store, maxAge }))
-  app.use('/api', apiRoutes(trustedOrigins))
-  app.use(pageRoutes(maxAge, trustedOrigins))
-  return app
+  app.use(sessions.middleware())
+  app.use('/api', apiRoutes(live, trustedOrigins))
+  app.use(pageRoutes(live, maxAge, trustedOrigins))
+  return {
+    app,
+    live,
+    async close() {
+      live.close()
+      await sessions.close()
+    },
+  }
+}
+
+/** The example app without its live panel: every page works, the panel's script only says it is offline. */
+export function createExampleApp(options: ExampleAppOptions): Express {
+  return createExample(options).app
 }
 
 /** Reads the demo credentials from a form or JSON body: any user name, the demo password. */
@@ -77,7 +102,7 @@ function authenticate(req: LoginRequest): { uid: string; values: Record<string, 
   return { uid: user, values: { username: user, loggedInAt: new Date().toISOString(), count: 0 } }
 }
 
-function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.Router {
+function pageRoutes(live: LivePanel, maxAge: number, trustedOrigins: readonly string[]): express.Router {
   const pages = express.Router()
   const signedIn = requireSession({ redirect: '/login' })
   // every form post, login included, before its body is read; GET pages pass untouched
@@ -89,8 +114,10 @@ function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.
   pages.get('/login', async (req, res) => {
     if (req.session.exists) return res.redirect(303, '/profile')
     const notice = LOGIN_REASONS.get(req.query.reason) ?? endedNotice(req.session.error, maxAge)
-    // A refused cookie has said what it had to say: drop it so a reload shows a clean form.
-    if (req.session.error) await req.session.destroy()
+    // A refused cookie has said what it had to say: drop it so a reload shows a clean form. Not
+    // when the live panel sent the page here: a sign-in in another tab may have just set a new
+    // cookie, which clearing the one this request carried would wipe out.
+    if (req.session.error && req.query.from !== 'live') await req.session.destroy()
     res.type('html').send(loginPage({ notice, maxAge }))
   })
 
@@ -115,7 +142,9 @@ function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.
   })
 
   pages.post('/counter', signedIn, (req, res) => {
-    req.session.set('count', req.session.getNumber('count') + 1)
+    const count = req.session.getNumber('count') + 1
+    req.session.set('count', count)
+    live.counted(req.session.uid!, req.session.id!, count)
     res.redirect(303, '/profile')
   })
 
@@ -146,7 +175,7 @@ function pageRoutes(maxAge: number, trustedOrigins: readonly string[]): express.
   return pages
 }
 
-function apiRoutes(trustedOrigins: readonly string[]): express.Router {
+function apiRoutes(live: LivePanel, trustedOrigins: readonly string[]): express.Router {
   const api = express.Router()
   const signedIn = requireSession()
   api.use(express.json({ limit: '10kb' }))
@@ -169,6 +198,7 @@ function apiRoutes(trustedOrigins: readonly string[]): express.Router {
   api.post('/counter', signedIn, (req, res) => {
     const count = req.session.getNumber('count') + 1
     req.session.set('count', count)
+    live.counted(req.session.uid!, req.session.id!, count)
     res.json({ count })
   })
 
@@ -254,7 +284,7 @@ const noStore: RequestHandler = (_req, res, next) => {
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
     'content-security-policy':
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
   })

@@ -23,6 +23,11 @@ const ENDED_AS = new Map<EndReason, SessionError>([
   ['expired', new SessionError('SESSION_EXPIRED', 'the session expired')],
 ])
 
+/** The SessionError a socket of a session that ended is told: SESSION_REPLACED, SESSION_EXPIRED or SESSION_NOT_EXIST. */
+export function endedError(reason: EndReason): SessionError {
+  return ENDED_AS.get(reason) ?? new SessionError('SESSION_NOT_EXIST', `the session ended: ${reason}`)
+}
+
 /**
  * Serves WebSockets on `server` at `/socket` for the sessions of `sessions`: the upgrade is
  * verified with one store read; a refused one is accepted and closed at once with code
@@ -82,8 +87,7 @@ export function attachWebSockets(
   }
 
   sessions.on('ended', ({ id, reason }) => {
-    const error =
-      ENDED_AS.get(reason) ?? new SessionError('SESSION_NOT_EXIST', `the session ended: ${reason}`)
+    const error = endedError(reason)
     for (const ws of sockets.get(id) ?? []) ws.close(closeCode(error), `${error.error} ${reason}`)
   })
   return wss

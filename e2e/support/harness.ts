@@ -9,7 +9,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { createExampleApp } from '../../examples/app'
+import { createExample } from '../../examples/app'
 import { MemoryStore, type Store } from '../../lib/index'
 import { RedisStore } from '../../lib/redis'
 import { RedisServer } from '../../spec/support/redis-server'
@@ -100,17 +100,20 @@ export async function storeFactory(kind: StoreKind): Promise<StoreFactory> {
 export async function startExample(store: Store, setup: ExampleSetup = {}): Promise<RunningExample> {
   const { maxAge = 1800, host = '127.0.0.1', trustedOrigins = [] } = setup
   const secret = randomBytes(32).toString('base64url')
-  const app = createExampleApp({ secret, store, maxAge, trustedOrigins })
-  const server = createServer(app)
+  const example = createExample({ secret, store, maxAge, trustedOrigins })
+  const server = createServer(example.app)
+  example.live.attach(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await example.close()
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      }),
+      })
+    },
   }
 }
 
