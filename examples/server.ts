@@ -10,32 +10,45 @@ const port = Number(process.env.PORT ?? 3000)
 const maxAge = Number(process.env.SESSION_MAX_AGE ?? 1800)
 const redisUrl = process.env.REDIS_URL
 
-let secret = process.env.SESSION_SECRET
-if (!secret) {
-  secret = DEV_SECRET
+const secret = process.env.SESSION_SECRET || DEV_SECRET
+if (secret === DEV_SECRET)
   console.warn('SESSION_SECRET is not set: signing with the fixed development secret (never deploy this)')
+
+async function main(): Promise<void> {
+  let store: Store & { close?: () => Promise<void> } = new MemoryStore()
+  if (redisUrl) {
+    const redisStore = new RedisStore(redisUrl, { prefix: 'example' })
+    redisStore.on('warning', (warning) => console.warn(`redis: ${warning.message}`))
+    // Fail at start-up with Redis's own reason (NOAUTH, connection refused, …), not with a 503 per request.
+    try {
+      await redisStore.ready()
+    } catch (error) {
+      console.error(`cannot use Redis at ${new URL(redisUrl).host}: ${(error as Error).message}`)
+      await redisStore.close()
+      process.exit(1)
+    }
+    store = redisStore
+  }
+
+  const example = createExample({ secret, store, maxAge })
+  const { app, live } = example
+  const server = app.listen(port, (error?: Error) => {
+    if (error) throw error
+    const where = redisUrl ? `Redis at ${new URL(redisUrl).host}` : 'memory'
+    console.log(
+      `cosgo-session example on http://localhost:${port} (sessions in ${where}, idle timeout ${maxAge} s)`,
+    )
+  })
+  live.attach(server)
+
+  // Answer the requests in flight, then close the store's connection; the process then ends by itself.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.log(`${signal}: shutting down`)
+      void example.close()
+      server.close(() => void store.close?.())
+      server.closeIdleConnections()
+    })
 }
 
-const store: Store & { close?: () => Promise<void> } = redisUrl
-  ? new RedisStore(redisUrl, { prefix: 'example' })
-  : new MemoryStore()
-
-const example = createExample({ secret, store, maxAge })
-const { app, live } = example
-const server = app.listen(port, (error?: Error) => {
-  if (error) throw error
-  const where = redisUrl ? `Redis at ${new URL(redisUrl).host}` : 'memory'
-  console.log(
-    `cosgo-session example on http://localhost:${port} (sessions in ${where}, idle timeout ${maxAge} s)`,
-  )
-})
-live.attach(server)
-
-// Answer the requests in flight, then close the store's connection; the process then ends by itself.
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    console.log(`${signal}: shutting down`)
-    void example.close()
-    server.close(() => void store.close?.())
-    server.closeIdleConnections()
-  })
+void main()

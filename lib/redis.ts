@@ -1,3 +1,8 @@
 /** `cosgo-session/redis`: the Redis store, the only entry whose types need `ioredis`. */
-export { RedisStore, type RedisStoreOptions } from './stores/redis/redis-store'
-export type { RedisClient } from './stores/redis/script-runner'
+export type { RedisClient } from './stores/redis/redis-client'
+export {
+  RedisStore,
+  type RedisStoreEvents,
+  type RedisStoreOptions,
+  type RedisStoreWarning,
+} from './stores/redis/redis-store'

@@ -4,6 +4,7 @@ export type { JsonValue } from './core/values'
 export {
   type Awaitable,
   type CreateOptions,
+  type EvictionReason,
   isPromise,
   isUserSessionStore,
   type SessionChange,

@@ -144,4 +144,12 @@ export interface StoreEvents {
 export interface SessionEvent {
   id: string
   uid: string
+  /** On `evicted` only: why the store ended the session. */
+  reason?: EvictionReason
 }
+
+/**
+ * Why a store ended a session that nobody logged out: it was full (`'capacity'`), or the session's
+ * uid reached the store's `maxSessionsPerUser` at a login (`'per-user limit'`).
+ */
+export type EvictionReason = 'capacity' | 'per-user limit'

@@ -44,9 +44,12 @@ export class RedisServer {
 
   /**
    * Starts a server; `cluster: true` makes it a cluster node (its bus port, port + 10000, is free
-   * too); `persistent: true` fsyncs every write to an append-only file, so a kill loses nothing.
+   * too); `persistent: true` fsyncs every write to an append-only file, so a kill loses nothing;
+   * `config` adds lines to its configuration (`maxmemory 2mb`, `requirepass …`).
    */
-  static async start(options: { cluster?: boolean; persistent?: boolean } = {}): Promise<RedisServer> {
+  static async start(
+    options: { cluster?: boolean; persistent?: boolean; config?: string[] } = {},
+  ): Promise<RedisServer> {
     requireRedisServer()
     sweeping ??= sweepOrphans()
     await sweeping
@@ -64,6 +67,7 @@ export class RedisServer {
     ]
     if (options.cluster)
       lines.push('cluster-enabled yes', 'cluster-config-file nodes.conf', 'cluster-node-timeout 5000')
+    lines.push(...(options.config ?? []))
     const config = path.join(directory, 'redis.conf')
     await writeFile(config, `${lines.join('\n')}\n`)
     const server = new RedisServer(port, directory, config)
@@ -134,7 +138,17 @@ export class RedisServer {
   }
 }
 
-/** A Redis Cluster of three masters (no replicas) on loopback, every slot assigned. */
+/** Options of `RedisCluster.start`. */
+export interface RedisClusterOptions {
+  /** @default 3 */
+  masters?: number
+  /** Replicas of each master. @default 0 */
+  replicas?: number
+  /** Lines added to each node's configuration (`cluster-node-timeout 2000`, …). */
+  config?: string[]
+}
+
+/** A Redis Cluster on loopback (three masters, no replicas, by default), every slot assigned. */
 export class RedisCluster {
   readonly nodes: readonly RedisServer[]
 
@@ -142,25 +156,30 @@ export class RedisCluster {
     this.nodes = nodes
   }
 
-  /** Starts the nodes, joins them with `redis-cli --cluster create` and waits for `cluster_state:ok`. */
-  static async start(masters = 3): Promise<RedisCluster> {
+  /**
+   * Starts the nodes, joins them with `redis-cli --cluster create`, and waits for `cluster_state:ok`
+   * on every node and, with replicas, for every replica to be in sync with its master.
+   */
+  static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+    const { masters = 3, replicas = 0, config = [] } = options
     const nodes: RedisServer[] = []
     try {
-      for (let index = 0; index < masters; index++) nodes.push(await RedisServer.start({ cluster: true }))
+      for (let index = 0; index < masters * (1 + replicas); index++)
+        nodes.push(await RedisServer.start({ cluster: true, config }))
       const addresses = nodes.map((node) => `127.0.0.1:${node.port}`)
       await run('redis-cli', [
         '--cluster',
         'create',
         ...addresses,
         '--cluster-replicas',
-        '0',
+        String(replicas),
         '--cluster-yes',
       ])
-      const deadline = Date.now() + 20_000
+      const deadline = Date.now() + 30_000
       for (const node of nodes) {
-        while (!(await clusterIsOk(node.port))) {
+        while (!(await clusterIsOk(node.port)) || !(await replicaInSync(node.port))) {
           if (Date.now() > deadline)
-            throw new Error(`cluster node ${node.port} never reported cluster_state:ok`)
+            throw new Error(`cluster node ${node.port} never reported cluster_state:ok and a synced link`)
           await sleep(50)
         }
       }
@@ -169,6 +188,35 @@ export class RedisCluster {
       await Promise.all(nodes.map((node) => node.stop()))
       throw error
     }
+  }
+
+  /** The node on `port`. */
+  node(port: number): RedisServer {
+    const node = this.nodes.find((candidate) => candidate.port === port)
+    if (!node) throw new Error(`no node of this cluster listens on ${port}`)
+    return node
+  }
+
+  /** The port of the master that serves `slot` now, as the node on `askPort` sees it (`CLUSTER NODES`). */
+  async masterOf(slot: number, askPort = this.nodes[0]!.port): Promise<number> {
+    const { stdout } = await run('redis-cli', ['-p', String(askPort), 'cluster', 'nodes'])
+    for (const line of stdout.trim().split('\n')) {
+      const [, address, flags, , , , , , ...ranges] = line.split(' ')
+      if (!flags?.includes('master') || flags.includes('fail')) continue
+      for (const range of ranges) {
+        const [from, to = from] = range.split('-').map(Number)
+        if (slot >= from! && slot <= to!) return Number(address!.split('@')[0]!.split(':')[1])
+      }
+    }
+    throw new Error(`no live master serves slot ${slot}`)
+  }
+
+  /** The port of a replica of the master on `masterPort`. */
+  async replicaOf(masterPort: number): Promise<number> {
+    const { stdout } = await run('redis-cli', ['-p', String(masterPort), 'info', 'replication'])
+    const port = /slave0:ip=[^,]+,port=(\d+)/.exec(stdout)?.[1]
+    if (port === undefined) throw new Error(`the master on ${masterPort} has no replica`)
+    return Number(port)
   }
 
   /** The nodes as ioredis' `Cluster` takes them. */
@@ -365,8 +413,15 @@ function answersPing(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false))
     socket.once('error', () => done(false))
     socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (chunk) => done(chunk.toString().startsWith('+PONG')))
+    // a server with requirepass answers, if only that it wants a password
+    socket.once('data', (chunk) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString())))
   })
+}
+
+/** Whether the node is a master, or a replica whose link to its master is up. */
+async function replicaInSync(port: number): Promise<boolean> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication'])
+  return stdout.includes('role:master') || stdout.includes('master_link_status:up')
 }
 
 async function clusterIsOk(port: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type {
   CreateOptions,
+  EvictionReason,
   SessionChange,
   SessionRecord,
   SessionSummary,
@@ -8,8 +9,8 @@ import type {
   UserSessionStore,
 } from '../store'
 import { CreationQueue } from './engine/creation-queue'
-import { valuesJson } from './engine/hot-values'
 import { SessionSlab } from './engine/session-slab'
+import { encodeValues } from './engine/value-column'
 
 /** What a removal tells listeners: nothing for a marker or a replaced id. */
 type RemovalEvent = 'destroyed' | 'expired' | 'evicted' | undefined
@@ -17,7 +18,10 @@ type RemovalEvent = 'destroyed' | 'expired' | 'evicted' | undefined
 /** Options of `new MemoryStore()`. */
 export interface MemoryStoreOptions {
   /**
-   * Most sessions held; past it the least recently active one is evicted (event `evicted`).
+   * Most sessions held. A login into a full store evicts the least recently active session (event
+   * `evicted`, reason `'capacity'`), unless the uid logging in holds more than an equal share of
+   * the capacity (capacity ÷ uids holding sessions): then it evicts that uid's own least recently
+   * active session, so that no uid can push the others out.
    * @default 10240
    */
   capacity?: number
@@ -26,7 +30,16 @@ export interface MemoryStoreOptions {
    * @default 10
    */
   heartbeat?: number
+  /**
+   * Most live sessions of one uid. A login past it ends that uid's least recently active session
+   * (event `evicted`, reason `'per-user limit'`), never another uid's; 0 turns the limit off.
+   * @default 100
+   */
+  maxSessionsPerUser?: number
 }
+
+/** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * Longest a heartbeat sweep holds the event loop before it yields and goes on in the next turn.
@@ -37,10 +50,12 @@ const SWEEP_SLICE_MS = 1
 
 /**
  * The embedded store for a single process: bounded by `capacity` with least-recently-active
- * eviction, swept every `heartbeat` seconds at a cost that grows with the sessions it removes,
- * in slices of about a millisecond so a mass expiry never stalls requests. Sweeps walk sessions in
- * activity order, so they assume one `maxAge` and one `lifetime` per store (what one middleware
- * gives); a read always enforces each session's own policy.
+ * eviction that no one uid can turn against the others, and per uid by `maxSessionsPerUser`;
+ * swept every `heartbeat` seconds at a cost that grows with the sessions it removes, in slices of
+ * about a millisecond so a mass expiry never stalls requests. Sweeps walk sessions in activity
+ * order, so they assume one `maxAge` and one `lifetime` per store (what one middleware gives); a
+ * read always enforces each session's own policy. A session's reads and writes cost what its own
+ * values do, whatever other sessions hold.
  *
  * @example
  * app.use(sessionMiddleware({ store: new MemoryStore({ capacity: 100_000 }) }))
@@ -51,17 +66,25 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   /** Sessions with a lifetime, in creation order, for the absolute-deadline sweep. */
   readonly #byCreation = new CreationQueue()
   readonly #capacity: number
+  readonly #maxSessionsPerUser: number
   readonly #timer: NodeJS.Timeout | undefined
   #sweeping = false
 
   constructor(options: MemoryStoreOptions = {}) {
     super()
-    const { capacity = 10240, heartbeat = 10 } = options
+    const { capacity = 10240, heartbeat = 10, maxSessionsPerUser = 100 } = options
     if (!(Number.isInteger(capacity) && capacity > 0))
       throw new TypeError(`option capacity must be a positive whole number, got ${capacity}`)
-    if (!(Number.isFinite(heartbeat) && heartbeat >= 0))
-      throw new TypeError(`option heartbeat must be a number of seconds >= 0, got ${heartbeat}`)
+    if (!(typeof heartbeat === 'number' && heartbeat >= 0 && heartbeat * 1000 <= MAX_TIMER_MS))
+      throw new TypeError(
+        `option heartbeat must be a number of seconds from 0 to ${Math.floor(MAX_TIMER_MS / 1000)}, got ${heartbeat}`,
+      )
+    if (!(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser >= 0))
+      throw new TypeError(
+        `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,
+      )
     this.#capacity = capacity
+    this.#maxSessionsPerUser = maxSessionsPerUser
     if (heartbeat > 0) {
       this.#timer = setInterval(() => this.#sweepInSlices(), heartbeat * 1000)
       this.#timer.unref()
@@ -74,10 +97,11 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
+    const values = encodeValues(record.values)
     if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
     this.#remove(record.id, undefined)
-    while (this.#size >= this.#capacity) this.#removeSlot(this.#slab.oldest()!, 'evicted')
-    const slot = this.#slab.add(record, valuesJson(record.values))
+    this.#makeRoom(record.uid, record.ended === undefined)
+    const slot = this.#slab.add(record, values)
     this.#size++
     if (record.lifetime > 0) this.#byCreation.push(slot, record.createdAt)
     this.emit('created', { id: record.id, uid: record.uid })
@@ -110,12 +134,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       return false
     }
     if (change.token && this.#slab.tokenHash(slot) !== change.token.replaces) return false
-    if (change.set?.size || change.unset?.length) {
-      const values = new Map(this.#slab.values(slot))
-      for (const key of change.unset ?? []) values.delete(key)
-      for (const [key, value] of change.set ?? []) values.set(key, value)
-      this.#slab.setValues(slot, values)
-    }
+    if (change.set?.size || change.unset?.length) this.#slab.updateValues(slot, change)
     if (change.token) this.#slab.rotateToken(slot, change.token)
     return true
   }
@@ -193,6 +212,28 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     return true
   }
 
+  /**
+   * Ends sessions until one more of `uid` fits: its own least recently active past the per-user
+   * limit (a `live` session counts towards it; a marker does not), then, while the store is full,
+   * the session `#capacityVictim` picks.
+   */
+  #makeRoom(uid: string, live: boolean): void {
+    const limit = this.#maxSessionsPerUser
+    if (live && limit > 0)
+      for (let census = this.#slab.census(uid); census.count >= limit; census = this.#slab.census(uid))
+        this.#removeSlot(census.leastRecent, 'evicted', 'per-user limit')
+    while (this.#size >= this.#capacity) this.#removeSlot(this.#capacityVictim(uid), 'evicted', 'capacity')
+  }
+
+  /**
+   * The session a full store gives up for a login of `uid`: that uid's own least recently active
+   * one while it holds more than an equal share of the capacity, else the least recently active.
+   */
+  #capacityVictim(uid: string): number {
+    const { count, leastRecent } = this.#slab.census(uid)
+    return count > this.#capacity / Math.max(1, this.#slab.users) ? leastRecent : this.#slab.oldest()!
+  }
+
   #endAll(uid: string, except: string | undefined, replaced: boolean): number {
     const now = Date.now()
     let ended = 0
@@ -214,13 +255,13 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     if (slot !== undefined) this.#removeSlot(slot, event)
   }
 
-  #removeSlot(slot: number, event: RemovalEvent): void {
+  #removeSlot(slot: number, event: RemovalEvent, reason?: EvictionReason): void {
     // A mass expiry would otherwise build an id, a uid and a payload per session for no listener: garbage the GC pays for.
     const told = event !== undefined && this.listenerCount(event) > 0
     const id = told ? this.#slab.id(slot) : ''
     const uid = told ? this.#slab.uid(slot) : ''
     this.#size--
     const live = this.#slab.release(slot)
-    if (told && live) this.emit(event, { id, uid })
+    if (told && live) this.emit(event, reason ? { id, uid, reason } : { id, uid })
   }
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { debug } from '../../core/debug'
 import type { EndedChannel, EndReason, SessionEnded } from '../ended-channel'
-import type { RedisClient } from './script-runner'
+import type { RedisClient } from './redis-client'
 
 type Listener = (event: SessionEnded, origin: string | undefined) => void
 const REASONS: readonly string[] = ['logout', 'revoked', 'replaced', 'expired', 'evicted']

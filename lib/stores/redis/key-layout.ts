@@ -1,38 +1,52 @@
 /**
- * The Redis store's key layout. The functions here and their Lua twins in the scripts' prelude
- * (scripts.ts) must agree byte for byte.
+ * The Redis store's key layout. Every key a script touches is named here, by the client, and
+ * passed to the script in KEYS: the scripts derive none.
  *
- * Layout, for prefix `session`:
- *   session:{<tag>}:s:<id>    hash: `v:<key>` = JSON value, `m:*` = metadata (see `META`)
- *   session:{<tag>}:u:<uid>   sorted set of the uid's session ids, scored by `createdAt`
- * A session's tag is its id's first 4 characters; `createId` makes them the uid's tag (4 hex
- * characters of SHA-1 over prefix and uid), so a session and its index share a Cluster slot.
+ * Layout, for prefix `session` and a uid whose handle is `H`:
+ *   session:{H}:s:<id>      hash: `v:<key>` = JSON value, `m:*` = metadata (see `META`)
+ *   session:{H}:u           sorted set: the uid's admitted sessions, scored by deadline (see scripts.ts)
+ *   session:{H}:x:<nonce>   sorted set: the sessions a `deleteAll` is ending, chunk by chunk
+ * A uid's handle is 16 base64url characters (96 bits) of SHA-256 over prefix and uid, never the
+ * uid; `createId` puts it at the start of each id, so the client names a session's index from its
+ * id alone, and the braces make the handle the Cluster hash tag of all of a uid's keys.
  */
 import { createHash } from 'node:crypto'
 
-/** Characters of an id that name its Cluster hash tag. */
-export const TAG_LENGTH = 4
+/** Characters of a uid's handle. */
+export const HANDLE_LENGTH = 16
 
-const ID_TAG = new RegExp(`^[A-Za-z0-9_-]{${TAG_LENGTH}}`)
+/** The shape of an id `createId` makes: the uid's handle, then 128 random bits. */
+const MADE_ID = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH + 22}}$`)
+const ID_TAG = /^[A-Za-z0-9_-]{4}/
 
-/** The hash tag of a user's keys: 4 hex characters of SHA-1 over prefix and uid, never the uid. */
-export function userTag(prefix: string, uid: string): string {
-  return createHash('sha1').update(`${prefix}:${uid}`).digest('hex').slice(0, TAG_LENGTH)
+/** The handle of `uid`'s keys: 96 bits of SHA-256 over prefix and uid, base64url. */
+export function userHandle(prefix: string, uid: string): string {
+  return createHash('sha256').update(`${prefix}\0${uid}`).digest('base64url').slice(0, HANDLE_LENGTH)
 }
 
-/** The hash tag of a session's key: its id's first characters, `_` for an id too odd to have them. */
-export function idTag(id: string): string {
-  return ID_TAG.test(id) ? id.slice(0, TAG_LENGTH) : '_'
+/**
+ * The handle an id names, for an id of the shape `createId` makes; `undefined` for any other. A
+ * session whose id names another handle than its uid's (an id made elsewhere) keeps its uid's
+ * handle in `m:h`, and a script given the wrong index says so (see `isIndexReply`).
+ */
+export function handleOf(id: string): string | undefined {
+  return MADE_ID.test(id) ? id.slice(0, HANDLE_LENGTH) : undefined
 }
 
-/** The key of the hash that holds session `id`. */
+/** The key of the hash that holds session `id`: tagged by its handle, else by its first 4 characters. */
 export function sessionKey(prefix: string, id: string): string {
-  return `${prefix}:{${idTag(id)}}:s:${id}`
+  const tag = handleOf(id) ?? (ID_TAG.test(id) ? id.slice(0, 4) : '_')
+  return `${prefix}:{${tag}}:s:${id}`
 }
 
-/** The key of the sorted set that indexes the sessions of `uid`. */
-export function userIndexKey(prefix: string, uid: string): string {
-  return `${prefix}:{${userTag(prefix, uid)}}:u:${uid}`
+/** The key of the sorted set of the admitted sessions of the uid whose handle is `handle`. */
+export function indexKey(prefix: string, handle: string): string {
+  return `${prefix}:{${handle}}:u`
+}
+
+/** The key a `deleteAll` moves the index to, and ends the sessions of, chunk by chunk. */
+export function retiredKey(prefix: string, handle: string, nonce: string): string {
+  return `${prefix}:{${handle}}:x:${nonce}`
 }
 
 /** Prefix of the hash fields that hold session values; metadata fields start with `m:` instead. */
@@ -49,4 +63,6 @@ export const META = {
   maxAge: 'm:maxAge',
   lifetime: 'm:life',
   ended: 'm:ended',
+  /** The uid's handle, kept only when the id does not name it. */
+  handle: 'm:h',
 } as const

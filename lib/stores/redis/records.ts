@@ -1,5 +1,41 @@
+import { deadlineOf } from '../../core/expiry'
 import type { JsonValue } from '../../core/values'
-import type { SessionRecord } from '../../stores/store'
+import type { SessionRecord, SessionSummary } from '../../stores/store'
+import { META, VALUE_FIELD } from './key-layout'
+
+/**
+ * The field/value pairs of a session's hash: its metadata, `m:h` = `handle` when the id does not
+ * name its uid's, and its values (none for a marker).
+ */
+export function hashFields(record: SessionRecord, handle: string | undefined): string[] {
+  const fields = [META.uid, record.uid, META.tokenHash, record.tokenHash]
+  fields.push(META.createdAt, String(record.createdAt), META.lastActiveAt, String(record.lastActiveAt))
+  fields.push(META.maxAge, String(record.maxAge), META.lifetime, String(record.lifetime))
+  if (handle !== undefined) fields.push(META.handle, handle)
+  if (record.previousTokenHash) {
+    fields.push(META.previousTokenHash, record.previousTokenHash)
+    fields.push(META.previousTokenExpiresAt, String(record.previousTokenExpiresAt ?? 0))
+  }
+  if (record.ended === 'replaced') fields.push(META.ended, 'replaced')
+  else for (const [key, value] of record.values) fields.push(VALUE_FIELD + key, JSON.stringify(value))
+  return fields
+}
+
+/** The summaries a list script's `live` reply describes: (id, createdAt, lastActiveAt, maxAge, lifetime)*. */
+export function toSummaries(uid: string, live: string[]): SessionSummary[] {
+  const summaries: SessionSummary[] = []
+  for (let at = 0; at + 4 < live.length; at += 5) {
+    const [createdAt, lastActiveAt, maxAge, lifetime] = live.slice(at + 1, at + 5).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ]
+    const expiresAt = deadlineOf({ createdAt, lastActiveAt, maxAge, lifetime })
+    summaries.push({ id: live[at]!, uid, createdAt, lastActiveAt, expiresAt })
+  }
+  return summaries
+}
 
 /** The get script's reply: state, metadata by position (null where absent), then key/JSON pairs. */
 export type GetReply = [

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { deadlineOf } from '../../core/expiry'
+import { debug } from '../../core/debug'
 import { randomText } from '../../core/random-text'
 import type { JsonValue } from '../../core/values'
 import type {
@@ -11,10 +11,11 @@ import type {
   UserSessionStore,
 } from '../store'
 import { RedisEndedChannel } from './ended-channel'
-import { META, sessionKey, userIndexKey, userTag, VALUE_FIELD } from './key-layout'
-import { type GetReply, toRecord } from './records'
-import { type RedisClient, ScriptRunner } from './script-runner'
-import { type StoreScripts, storeScripts } from './scripts'
+import { handleOf, indexKey, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
+import { type GetReply, hashFields, toRecord, toSummaries } from './records'
+import { evictionPolicies, type RedisClient } from './redis-client'
+import { ScriptRunner, withTimeout } from './script-runner'
+import { isIndexReply, type RedisScript, STORE_SCRIPTS as SCRIPTS } from './scripts'
 
 /** Options of `new RedisStore()`. */
 export interface RedisStoreOptions {
@@ -30,111 +31,143 @@ export interface RedisStoreOptions {
    * @default 1000
    */
   timeout?: number
+  /**
+   * Most live sessions of one uid. A login past it ends that uid's session nearest its end (with
+   * one `maxAge` and no `lifetime`, its least recently active), event `evicted` with reason
+   * `'per-user limit'`, never another uid's; 0 turns the limit off.
+   * @default 100
+   */
+  maxSessionsPerUser?: number
+  /**
+   * Replicas that must have each write (login, update, refresh, logout, deleteAll) before it
+   * counts: the store follows each with Redis `WAIT` and fails it with STORE_UNAVAILABLE when
+   * fewer acknowledge it within `timeout`. A failover then loses no write the store reported
+   * done, at the cost of a replica's round trip on each. 0 waits for none.
+   * @default 0
+   */
+  waitForReplicas?: number
 }
 
-const DEFAULTS = { prefix: 'session', timeout: 1000 } as const
+/** Something in how Redis is set up that the store works with, but that you should change. */
+export interface RedisStoreWarning {
+  /** `EVICTION_POLICY`: `maxmemory-policy` lets Redis evict session keys, logging users out. */
+  code: 'EVICTION_POLICY'
+  /** The server's `maxmemory-policy`. */
+  policy: string
+  message: string
+}
+
+/** The events of a `RedisStore`: the store events, and `warning` for how Redis is set up. */
+export interface RedisStoreEvents extends StoreEvents {
+  warning: [RedisStoreWarning]
+}
+
+const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100, waitForReplicas: 0 } as const
+
+/** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * Sessions in Redis or a Redis Cluster through ioredis: one hash per session with one field per
- * value, a sorted set per user, and one Lua script (one round trip, one atomic step) for each
- * operation. Redis TTLs and each session's own metadata both enforce idle and absolute expiry.
- * Every call settles within `timeout`, failing with STORE_UNAVAILABLE (210) while Redis is away,
- * and works again once it is back. Given a URL it opens (and `close()` closes) its own client;
- * given a client it never closes it.
+ * Sessions in Redis 7 or a Redis 7 Cluster through ioredis: one hash per session with one field
+ * per value, a sorted set per user that admits its sessions, and one Lua script (one atomic step)
+ * for each operation, each O(log n) or better in the user's session count; a `deleteAll` goes in
+ * chunks. Deadlines follow Redis's clock. Every call settles within `timeout`, failing with
+ * STORE_UNAVAILABLE (210) while Redis is away, and works again once it is back. Given a URL it
+ * opens (and `close()` closes) its own client; given a client it never closes it.
  *
  * @example
- * app.use(sessionMiddleware({ store: new RedisStore('redis://localhost:6379', { prefix: 'app' }) }))
+ * const store = new RedisStore('redis://localhost:6379', { prefix: 'app' })
+ * await store.ready()
+ * app.use(sessionMiddleware({ store }))
  */
-export class RedisStore extends EventEmitter<StoreEvents> implements UserSessionStore {
+export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSessionStore {
   readonly #prefix: string
-  /** The scripts, with the key prefix as Redis sees it (the client's `keyPrefix`, then the store's) written in. */
-  readonly #scripts: StoreScripts
+  readonly #timeout: number
+  readonly #maxSessionsPerUser: number
+  readonly #waitForReplicas: number
   readonly #runner: ScriptRunner
-  /** What the `ended` channel opens its own connections from: the URL, or the client to duplicate. */
-  readonly #source: string | RedisClient
-  readonly #keyPrefix: string
+  /** Opens the `ended` channel's own connections, from the URL or by duplicating the client. */
+  readonly #openChannel: () => RedisEndedChannel
+  #policyCheck: Promise<void> | undefined
 
+  /** Throws a TypeError for a bad option, and an Error saying what to install when a URL is given without ioredis. */
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
-    const { prefix = DEFAULTS.prefix, timeout = DEFAULTS.timeout } = options
+    const { prefix, timeout, maxSessionsPerUser, waitForReplicas } = { ...DEFAULTS, ...options }
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix))
       throw new TypeError(`option prefix must be a non-empty string without { or }, got ${String(prefix)}`)
-    if (!(Number.isFinite(timeout) && timeout > 0))
-      throw new TypeError(`option timeout must be a number of milliseconds > 0, got ${timeout}`)
+    if (!(typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS))
+      throw new TypeError(
+        `option timeout must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${timeout}`,
+      )
+    if (!(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser >= 0))
+      throw new TypeError(
+        `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,
+      )
+    if (!(Number.isInteger(waitForReplicas) && waitForReplicas >= 0))
+      throw new TypeError(`option waitForReplicas must be a whole number >= 0, got ${waitForReplicas}`)
+    if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis))
+      throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
+    if (typeof redis !== 'string' && typeof redis?.evalsha !== 'function')
+      throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
     this.#prefix = prefix
-    if (typeof redis === 'string') {
-      if (!/^rediss?:\/\//.test(redis))
-        throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
-      this.#scripts = storeScripts(prefix, prefix)
-    } else {
-      if (typeof redis?.evalsha !== 'function')
-        throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
-      this.#scripts = storeScripts((redis.options.keyPrefix ?? '') + prefix, prefix)
-    }
+    this.#timeout = timeout
+    this.#maxSessionsPerUser = maxSessionsPerUser
+    this.#waitForReplicas = waitForReplicas
     this.#runner = new ScriptRunner(redis, timeout)
-    this.#source = redis
-    this.#keyPrefix = (typeof redis === 'string' ? '' : (redis.options.keyPrefix ?? '')) + prefix
+    const keyPrefix = (typeof redis === 'string' ? '' : (redis.options.keyPrefix ?? '')) + prefix
+    this.#openChannel = () => new RedisEndedChannel(redis, keyPrefix)
+    const client = this.#runner.client // the eviction policy is read once, at the first connection or in ready()
+    if (client.status === 'ready') void this.#checkPolicy()
+    else if (typeof redis === 'string') client.once('ready', () => void this.#checkPolicy())
   }
 
   /** Opens the channel that carries `ended` to every process on this Redis (see ended-channel.ts). */
   openEndedChannel(): RedisEndedChannel {
-    return new RedisEndedChannel(this.#source, this.#keyPrefix)
+    return this.#openChannel()
   }
 
   /**
-   * An id whose first characters are the hash tag of `uid`'s keys (a hash, never the uid), then
-   * 128 random bits: a session and its user's index then share a Cluster slot.
+   * Connects (if not yet), sends PING and reads `maxmemory-policy` (emitting `warning` when it can
+   * evict session keys): await it at start-up. Rejects within `timeout` with STORE_UNAVAILABLE,
+   * whose message and `cause` give Redis's own reason (NOAUTH, a refused connection, a database
+   * Redis refused to select).
+   */
+  async ready(): Promise<void> {
+    await this.#runner.ready()
+    await withTimeout(this.#checkPolicy(), this.#timeout).catch((error: unknown) =>
+      debug('redis store: maxmemory-policy unknown: %s', error instanceof Error ? error.message : error),
+    )
+  }
+
+  /**
+   * An id whose first characters are the handle of `uid`'s keys (a hash, never the uid), then
+   * 128 random bits: the store finds the uid's index from the id alone, in the same Cluster slot.
    */
   createId(uid: string): string {
-    return userTag(this.#prefix, uid) + randomText(16)
+    return userHandle(this.#prefix, uid) + randomText(16)
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
-    const fields: string[] = [
-      META.uid,
-      record.uid,
-      META.tokenHash,
-      record.tokenHash,
-      META.createdAt,
-      String(record.createdAt),
-      META.lastActiveAt,
-      String(record.lastActiveAt),
-      META.maxAge,
-      String(record.maxAge),
-      META.lifetime,
-      String(record.lifetime),
-    ]
-    if (record.previousTokenHash)
-      fields.push(
-        META.previousTokenHash,
-        record.previousTokenHash,
-        META.previousTokenExpiresAt,
-        String(record.previousTokenExpiresAt ?? 0),
-      )
-    const marker = record.ended === 'replaced'
-    if (marker) fields.push(META.ended, 'replaced')
-    else for (const [key, value] of record.values) fields.push(VALUE_FIELD + key, JSON.stringify(value))
-    const ended = await this.#runner.run(this.#scripts.create, [
-      sessionKey(this.#prefix, record.id),
-      userIndexKey(this.#prefix, record.uid),
-      String(Date.now()),
-      record.uid,
-      String(record.createdAt),
-      String(record.lastActiveAt),
-      String(record.maxAge),
-      String(record.lifetime),
-      options.replaceOthers ? '1' : '0',
-      marker ? '1' : '0',
-      ...fields,
-    ])
-    for (const id of ended as string[]) this.emit('destroyed', { id, uid: record.uid })
-    this.emit('created', { id: record.id, uid: record.uid })
+    const prefix = this.#prefix
+    const { id, uid } = record
+    const handle = userHandle(prefix, uid)
+    const keys = [sessionKey(prefix, id), indexKey(prefix, handle)]
+    if (options.replaceOthers) keys.push(retiredKey(prefix, handle, randomText(9)))
+    const { createdAt, lastActiveAt, maxAge, lifetime } = record
+    const args = [...keys, id, String(this.#maxSessionsPerUser), record.ended === 'replaced' ? '1' : '0']
+    args.push(String(createdAt), String(lastActiveAt), String(maxAge), String(lifetime))
+    args.push(...hashFields(record, handleOf(id) === handle ? undefined : handle))
+    const reply = await this.#call(SCRIPTS.create, keys.length, args, true)
+    const [evicted, moved] = reply as [string[], string[]]
+    if (evicted.length > 0) this.#evicted(uid, evicted)
+    if (keys[2]) await this.#endSessions(keys[2], uid, true, moved)
+    this.emit('created', { id, uid })
   }
 
   get(id: string): Promise<SessionRecord | undefined> {
-    const args = [sessionKey(this.#prefix, id), String(Date.now())]
-    return this.#runner.run(this.#scripts.get, args, (reply) => {
-      if (reply === null) return undefined
+    return this.#onSession(SCRIPTS.get, id, [], (reply) => {
+      if (!Array.isArray(reply) || isIndexReply(reply)) return undefined
       const record = toRecord(id, reply as GetReply)
       if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid })
       return record
@@ -144,64 +177,124 @@ export class RedisStore extends EventEmitter<StoreEvents> implements UserSession
   update(id: string, change: SessionChange): Promise<boolean> {
     const unset = change.unset ?? []
     const set = change.set ?? new Map<string, JsonValue>()
-    const args = [sessionKey(this.#prefix, id), String(Date.now()), String(unset.length), String(set.size)]
+    const args = [String(unset.length), String(set.size)]
     for (const key of unset) args.push(VALUE_FIELD + key)
     for (const [key, value] of set) args.push(VALUE_FIELD + key, JSON.stringify(value))
     const token = change.token
     if (token) args.push(token.tokenHash, token.replaces, String(token.previousTokenExpiresAt ?? ''))
-    return this.#runner.run(this.#scripts.update, args, (reply) => {
-      if (reply === null) return false
-      if (typeof reply === 'string') {
-        this.emit('expired', { id, uid: reply })
-        return false
-      }
-      return true
+    return this.#onSession(SCRIPTS.update, id, args, (reply) => {
+      if (typeof reply === 'string') this.emit('expired', { id, uid: reply })
+      return reply === 1
     })
   }
 
   async delete(id: string): Promise<void> {
-    const uid = (await this.#runner.run(this.#scripts.delete, [
-      sessionKey(this.#prefix, id),
-      String(Date.now()),
-    ])) as string | null
-    if (uid !== null) this.emit('destroyed', { id, uid })
+    const uid = await this.#onSession(SCRIPTS.delete, id, [], (reply) =>
+      typeof reply === 'string' ? reply : undefined,
+    )
+    if (uid !== undefined) this.emit('destroyed', { id, uid })
   }
 
+  /** The uid's live sessions, oldest first, read a chunk at a time; entries of ended sessions are pruned on the way. */
   async list(uid: string): Promise<SessionSummary[]> {
-    const [live, expired] = (await this.#runner.run(this.#scripts.list, [
-      userIndexKey(this.#prefix, uid),
-      String(Date.now()),
-      uid,
-    ])) as [string[], string[]]
-    for (const id of expired) this.emit('expired', { id, uid })
-    const summaries: SessionSummary[] = []
-    for (let index = 0; index + 4 < live.length; index += 5) {
-      const [createdAt, lastActiveAt, maxAge, lifetime] = live.slice(index + 1, index + 5).map(Number) as [
-        number,
-        number,
-        number,
-        number,
-      ]
-      const expiresAt = deadlineOf({ createdAt, lastActiveAt, maxAge, lifetime })
-      summaries.push({ id: live[index]!, uid, createdAt, lastActiveAt, expiresAt })
-    }
-    return summaries
+    const prefix = this.#prefix
+    const index = indexKey(prefix, userHandle(prefix, uid))
+    const summaries = new Map<string, SessionSummary>()
+    let page: string[] = []
+    let rank = 0
+    do {
+      const keys = [index, ...page.map((id) => sessionKey(prefix, id))]
+      const reply = await this.#runner.run(SCRIPTS.list, keys.length, [...keys, uid, String(rank), ...page])
+      const [live, expired, next, nextRank] = reply as [string[], string[], string[], number]
+      for (const id of expired) this.emit('expired', { id, uid })
+      for (const summary of toSummaries(uid, live)) summaries.set(summary.id, summary)
+      page = next
+      rank = nextRank
+    } while (page.length > 0)
+    return [...summaries.values()].sort((a, b) => a.createdAt - b.createdAt)
   }
 
+  /**
+   * Ends the uid's sessions but `except`: all of them unadmitted in one O(1) step, then deleted
+   * (or made markers, `replaced`) in chunks that each hold Redis about a millisecond.
+   */
   async deleteAll(uid: string, options: { except?: string; replaced?: boolean } = {}): Promise<number> {
-    const ended = (await this.#runner.run(this.#scripts.deleteAll, [
-      userIndexKey(this.#prefix, uid),
-      String(Date.now()),
-      uid,
-      options.except ?? '',
-      options.replaced ? '1' : '0',
-    ])) as string[]
-    for (const id of ended) this.emit('destroyed', { id, uid })
-    return ended.length
+    const prefix = this.#prefix
+    const handle = userHandle(prefix, uid)
+    const keys = [indexKey(prefix, handle), retiredKey(prefix, handle, randomText(9))]
+    const first = (await this.#call(SCRIPTS.deleteAll, 2, [...keys, options.except ?? ''], true)) as string[]
+    return this.#endSessions(keys[1]!, uid, options.replaced ?? false, first)
   }
 
   /** Closes the client the store opened from a URL; a client it was given stays open. Safe to call twice. */
   close(): Promise<void> {
     return this.#runner.close()
   }
+
+  /**
+   * Runs a script of one session on its keys (its hash, and the index its id names); for an id
+   * made elsewhere, whose session names its index itself, once more with that index.
+   */
+  #onSession<T>(script: RedisScript, id: string, args: string[], read: (reply: unknown) => T): Promise<T> {
+    const prefix = this.#prefix
+    const key = sessionKey(prefix, id)
+    const handle = handleOf(id)
+    const writes = script !== SCRIPTS.get
+    const first =
+      handle === undefined
+        ? this.#call(script, 1, [key, id, '', ...args], writes)
+        : this.#call(script, 2, [key, indexKey(prefix, handle), id, handle, ...args], writes)
+    return first.then((reply) =>
+      isIndexReply(reply)
+        ? this.#call(script, 2, [key, indexKey(prefix, reply[1]), id, reply[1], ...args], writes).then(read)
+        : read(reply),
+    )
+  }
+
+  /** Runs a script; one that `writes` waits for `waitForReplicas` replicas to have its writes. */
+  #call(script: RedisScript, numberOfKeys: number, keysAndArgs: string[], writes: boolean): Promise<unknown> {
+    return writes && this.#waitForReplicas > 0
+      ? this.#runner.runReplicated(script, numberOfKeys, keysAndArgs, this.#waitForReplicas)
+      : this.#runner.run(script, numberOfKeys, keysAndArgs)
+  }
+
+  /** Ends the sessions of a moved index chunk by chunk, from `chunk` on; resolves how many were live. */
+  async #endSessions(moved: string, uid: string, replaced: boolean, chunk: string[]): Promise<number> {
+    let ended = 0
+    while (chunk.length > 0) {
+      const keys = [moved, ...chunk.map((id) => sessionKey(this.#prefix, id))]
+      const args = [...keys, uid, replaced ? '1' : '0', ...chunk]
+      const [done, next] = (await this.#call(SCRIPTS.endSessions, keys.length, args, true)) as [
+        string[],
+        string[],
+      ]
+      for (const id of done) this.emit('destroyed', { id, uid })
+      ended += done.length
+      chunk = next
+    }
+    return ended
+  }
+
+  /** Deletes the hashes of sessions the per-user limit took out of the index (which ended them). */
+  #evicted(uid: string, ids: string[]): void {
+    for (const id of ids) this.emit('evicted', { id, uid, reason: 'per-user limit' })
+    const keys = ids.map((id) => sessionKey(this.#prefix, id))
+    // best effort: an unadmitted hash is never served, and its TTL removes it anyway
+    this.#runner.command('unlink', (client) => client.unlink(...keys)).catch(() => {})
+  }
+
+  /** Reads `maxmemory-policy` once, and warns when it lets Redis evict session keys. */
+  #checkPolicy(): Promise<void> {
+    this.#policyCheck ??= evictionPolicies(this.#runner.client).then((policies) => {
+      for (const policy of new Set(policies)) {
+        if (policy === 'noeviction') continue
+        const message = `maxmemory-policy is ${policy}: Redis may evict session keys, logging users out; set it to noeviction`
+        debug('redis store: %s', message)
+        this.emit('warning', { code: 'EVICTION_POLICY', policy, message })
+      }
+    }, noop)
+    return this.#policyCheck
+  }
 }
+
+function noop(): void {}

@@ -1,12 +1,12 @@
-import type { Cluster, Redis } from 'ioredis'
 import { debug } from '../../core/debug'
-import { type SessionError, storeUnavailable } from '../../core/errors'
+import { SessionError, storeUnavailable } from '../../core/errors'
+import { checkDatabase, connection, openClient, type RedisClient } from './redis-client'
 import type { RedisScript } from './scripts'
 
-/** An ioredis client the store can work through: a single `Redis` or a `Cluster`. */
-export type RedisClient = Redis | Cluster
-
 type ScriptReply = Promise<unknown>
+
+/** A SELECT that Redis refused: ioredis goes on in database 0, where the store must never write. */
+const REFUSED_DATABASE = /^ERR (invalid )?DB index/
 
 /**
  * Runs the Redis store's scripts on its client, each within `timeout`: by SHA-1, sent whole only
@@ -17,53 +17,135 @@ export class ScriptRunner {
   readonly #timeout: number
   /** Whether the runner opened the client, and so closes it. */
   readonly #owned: boolean
-  /** The client, once ioredis is loaded (at once when one was given). */
-  readonly #client: Promise<RedisClient>
+  readonly client: RedisClient
   #readyWait: Promise<void> | undefined
-  /** The runner's own client once it exists, for the fast path of `run`. */
-  #ownClient: RedisClient | undefined
   #closing: Promise<void> | undefined
   /** The scripts sent whole on each connection, which runs them by SHA-1 from then on. */
   readonly #scriptsSent = new WeakMap<object, Set<string>>()
+  /** Why the runner's own client last failed to connect, for `ready()` to say. */
+  #lastError: Error | undefined
+  /** A failure no reconnect mends (a database Redis refused to select): every call fails with it. */
+  #fatal: Error | undefined
 
   constructor(redis: string | RedisClient, timeout: number) {
     this.#timeout = timeout
     this.#owned = typeof redis === 'string'
-    this.#client = typeof redis === 'string' ? openClient(redis, timeout) : Promise.resolve(redis)
-    this.#client.then(
-      (client) => {
-        if (this.#owned) this.#ownClient = client
-      },
-      (error: unknown) => debug('redis store: no client: %s', messageOf(error)),
-    )
+    if (typeof redis !== 'string') {
+      this.client = redis
+      return
+    }
+    const client = openClient(redis, timeout)
+    client.on('error', (error: Error) => {
+      this.#lastError = error
+      if (REFUSED_DATABASE.test(error.message)) this.#fatal = error
+    })
+    this.client = client
   }
 
   /**
-   * Runs one script (its keys, then now in epoch ms, then its own arguments), failing with STORE_UNAVAILABLE once `timeout` has passed. Nothing is sent
-   * unless the client is connected, so no call sits in ioredis' offline queue to run long after
-   * its request has given up.
+   * Runs one script (its `numberOfKeys` keys, then its arguments), failing with STORE_UNAVAILABLE
+   * once `timeout` has passed. Nothing is sent unless the client is connected, so no call sits in
+   * ioredis' offline queue to run long after its request has given up.
    */
-  run<T = unknown>(script: RedisScript, keysAndArgs: string[], read?: (reply: unknown) => T): Promise<T> {
-    const own = this.#ownClient
-    if (own?.status !== 'ready') return this.#scriptWhenReady(script, keysAndArgs).then(read)
+  run<T = unknown>(
+    script: RedisScript,
+    numberOfKeys: number,
+    keysAndArgs: string[],
+    read?: (reply: unknown) => T,
+  ): Promise<T> {
+    const client = this.client
+    if (this.#fatal) return Promise.reject(unavailable(script, this.#fatal))
+    if (!this.#owned || client.status !== 'ready')
+      return this.#whenReady(script, (ready) => this.#send(ready, script, numberOfKeys, keysAndArgs)).then(
+        read,
+      )
     // The store's own client bounds every command itself (commandTimeout, no offline queue),
     // so the common case needs no timer of ours, and the reply is read in the same step.
     const failed = (error: unknown): never => {
       throw unavailable(script, error)
     }
     try {
-      return this.#send(own, script, keysAndArgs).then(read, failed) as Promise<T>
+      return this.#send(client, script, numberOfKeys, keysAndArgs).then(read, failed) as Promise<T>
     } catch (error) {
       return Promise.reject(unavailable(script, error))
     }
   }
 
-  /** `run` on a client given to the store, or its own while not connected: bounded by a timer. */
-  async #scriptWhenReady(script: RedisScript, keysAndArgs: string[]): ScriptReply {
+  /**
+   * `run`, then Redis `WAIT` on the same connection (one pipeline, one round trip): resolves once
+   * `replicas` replicas have the script's writes, else fails with STORE_UNAVAILABLE, although
+   * the write may have been kept.
+   */
+  runReplicated<T = unknown>(
+    script: RedisScript,
+    numberOfKeys: number,
+    keysAndArgs: string[],
+    replicas: number,
+    read?: (reply: unknown) => T,
+  ): Promise<T> {
+    if (this.#fatal) return Promise.reject(unavailable(script, this.#fatal))
+    return this.#whenReady(script, async (client) => {
+      // WAIT gives up a little before the store does, so that its answer, not a timer, says why
+      const waitMs = Math.max(1, Math.floor(this.#timeout * 0.8))
+      const attempt = async (whole: boolean) => {
+        const pipeline = client.pipeline()
+        if (whole) pipeline.eval(script.lua, numberOfKeys, keysAndArgs)
+        else pipeline.evalsha(script.sha, numberOfKeys, keysAndArgs)
+        const [ran, waited] = ((await pipeline.wait(replicas, waitMs).exec()) ?? []) as [
+          Error | null,
+          unknown,
+        ][]
+        return { ran: ran ?? [new Error('no reply'), null], waited: waited ?? [new Error('no reply'), null] }
+      }
+      let { ran, waited } = await attempt(false)
+      if (ran[0] && messageOf(ran[0]).startsWith('NOSCRIPT')) ({ ran, waited } = await attempt(true))
+      if (ran[0]) throw ran[0]
+      if (waited[0]) throw waited[0]
+      if (Number(waited[1]) < replicas)
+        throw new Error(`${waited[1]} of ${replicas} replicas acknowledged the write within ${waitMs} ms`)
+      return ran[1]
+    }).then(read)
+  }
+
+  /** Runs a plain command of `client` within `timeout`, failing as a script does. */
+  command<T>(name: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
+    const attempt = this.#readyClient().then(call)
+    return withTimeout(attempt, this.#timeout).catch((error: unknown) => {
+      debug('redis store: %s failed: %s', name, messageOf(error))
+      throw storeUnavailable(error)
+    })
+  }
+
+  /**
+   * Connects if not yet, sends PING and checks the database; rejects within `timeout` with
+   * STORE_UNAVAILABLE whose message and `cause` carry Redis's own reason.
+   */
+  async ready(): Promise<void> {
+    const client = this.client
+    try {
+      await withTimeout(
+        (async () => {
+          if (this.#fatal) throw this.#fatal
+          await connection(client)
+          await client.ping()
+          await checkDatabase(client)
+        })(),
+        this.#timeout,
+      )
+    } catch (error) {
+      const reason = this.#fatal ?? (isTimeout(error) ? (this.#lastError ?? error) : error)
+      throw new SessionError('STORE_UNAVAILABLE', `redis is not ready: ${messageOf(reason)}`, {
+        cause: reason,
+      })
+    }
+  }
+
+  /** `send` on a client given to the store, or its own while not connected: bounded by a timer. */
+  async #whenReady(script: RedisScript, send: (client: RedisClient) => ScriptReply): ScriptReply {
     let abandoned = false
     const attempt = this.#readyClient().then((client) => {
       if (abandoned) throw new Error('gave up before sending')
-      return this.#send(client, script, keysAndArgs)
+      return send(client)
     })
     try {
       return await withTimeout(attempt, this.#timeout, () => {
@@ -79,7 +161,7 @@ export class ScriptRunner {
    * `defineCommand` does, but without its per-call wrapper (a closure, a WeakSet lookup and an
    * array copy). A Redis that lost its scripts (SCRIPT FLUSH, a failover) is sent them again.
    */
-  #send(client: RedisClient, script: RedisScript, keysAndArgs: string[]): ScriptReply {
+  #send(client: RedisClient, script: RedisScript, numberOfKeys: number, keysAndArgs: string[]): ScriptReply {
     // a single client's socket is new after each reconnect; a Cluster's nodes answer NOSCRIPT
     const connection: object = 'stream' in client && client.stream ? client.stream : client
     let sent = this.#scriptsSent.get(connection)
@@ -89,16 +171,17 @@ export class ScriptRunner {
     }
     if (!sent.has(script.sha)) {
       sent.add(script.sha)
-      return client.eval(script.lua, script.numberOfKeys, keysAndArgs)
+      return client.eval(script.lua, numberOfKeys, keysAndArgs)
     }
-    return client.evalsha(script.sha, script.numberOfKeys, keysAndArgs).catch((error: unknown) => {
+    return client.evalsha(script.sha, numberOfKeys, keysAndArgs).catch((error: unknown) => {
       if (!messageOf(error).startsWith('NOSCRIPT')) throw error
-      return client.eval(script.lua, script.numberOfKeys, keysAndArgs)
+      return client.eval(script.lua, numberOfKeys, keysAndArgs)
     })
   }
 
   async #readyClient(): Promise<RedisClient> {
-    const client = await this.#client
+    const client = this.client
+    if (this.#fatal) throw this.#fatal
     switch (client.status) {
       case 'ready':
         return client
@@ -136,9 +219,7 @@ export class ScriptRunner {
 
   /** Closes the client the runner opened from a URL; a client it was given stays open. Safe to call twice. */
   close(): Promise<void> {
-    this.#closing ??= this.#owned
-      ? this.#client.then((client) => this.#quit(client), noop)
-      : Promise.resolve()
+    this.#closing ??= this.#owned ? this.#quit(this.client) : Promise.resolve()
     return this.#closing
   }
 
@@ -155,40 +236,25 @@ export class ScriptRunner {
   }
 }
 
-/**
- * The client of a store made from a URL: ioredis is loaded only here, so apps that never use
- * Redis need not install it. Nothing queues while disconnected, unanswered commands are not
- * replayed after a reconnect, and errors go to the debug log instead of crashing the process.
- */
-async function openClient(url: string, timeout: number): Promise<RedisClient> {
-  const { Redis } = await import('ioredis')
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: timeout,
-    connectTimeout: timeout,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    // close() ends the socket gracefully only after a QUIT; this bounds the rest (and ioredis'
-    // timer for a socket that had already failed, which would otherwise hold the process 2 s)
-    disconnectTimeout: 100,
-  })
-  client.on('error', (error: Error) => debug('redis store: %s', error.message))
-  return client
-}
-
 /** A failed script, logged for NODE_DEBUG and reported as STORE_UNAVAILABLE. */
 function unavailable(script: RedisScript, error: unknown): SessionError {
   debug('redis store: %s failed: %s', script.name, messageOf(error))
   return storeUnavailable(error)
 }
 
-function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpiry = noop): Promise<T> {
+class TimeoutError extends Error {}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof TimeoutError
+}
+
+/** `promise`, or a rejection once `milliseconds` have passed. */
+export function withTimeout<T>(promise: Promise<T>, milliseconds: number, onExpiry = noop): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const expiry = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onExpiry()
-      reject(new Error(`redis gave no answer within ${milliseconds} ms`))
+      reject(new TimeoutError(`redis gave no answer within ${milliseconds} ms`))
     }, milliseconds)
   })
   return Promise.race([promise, expiry]).finally(() => clearTimeout(timer))

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { hashSecret } from '../../../lib/core/token'
 import type { JsonValue } from '../../../lib/core/values'
 import { SessionSlab } from '../../../lib/stores/memory/engine/session-slab'
-import { MemoryStore } from '../../../lib/stores/memory/memory-store'
-import type { SessionRecord } from '../../../lib/stores/store'
+import { MemoryStore, type MemoryStoreOptions } from '../../../lib/stores/memory/memory-store'
+import type { SessionEvent, SessionRecord } from '../../../lib/stores/store'
 import { describeStoreContract } from '../../../lib/stores/testing'
 
 describeStoreContract('MemoryStore', () => new MemoryStore(), { close: (store) => store.close() })
@@ -29,22 +29,130 @@ describe('MemoryStore', () => {
     jest.restoreAllMocks()
   })
 
-  it('refuses a bad capacity or heartbeat with a TypeError naming the option', () => {
+  it('refuses a bad capacity, heartbeat or maxSessionsPerUser with a TypeError naming the option', () => {
     store = new MemoryStore({ heartbeat: 0 })
-    expect(() => new MemoryStore({ capacity: 0 })).toThrow(/option capacity/)
-    expect(() => new MemoryStore({ heartbeat: -1 })).toThrow(/option heartbeat/)
+    const refusals = (options: MemoryStoreOptions) => () => new MemoryStore(options)
+    expect(refusals({ capacity: 0 })).toThrow(/option capacity/)
+    expect(refusals({ heartbeat: -1 })).toThrow(/option heartbeat/)
+    for (const maxSessionsPerUser of [-1, 1.5, Number.NaN, '3' as unknown as number])
+      expect(refusals({ maxSessionsPerUser })).toThrow(/option maxSessionsPerUser/)
+    expect(refusals({ maxSessionsPerUser: -1 })).toThrow(TypeError)
+  })
+
+  it('refuses a heartbeat longer than a Node timer can wait, instead of sweeping every millisecond', () => {
+    store = new MemoryStore({ heartbeat: 2_147_483 })
+    expect(() => new MemoryStore({ heartbeat: 2_147_484 })).toThrow(TypeError)
+    expect(() => new MemoryStore({ heartbeat: Number.POSITIVE_INFINITY })).toThrow(/option heartbeat/)
   })
 
   it('evicts the least recently active session past capacity, with an event', async () => {
     store = new MemoryStore({ capacity: 3, heartbeat: 0 })
     const evicted: string[] = []
-    store.on('evicted', ({ id }) => evicted.push(id))
+    const reasons: unknown[] = []
+    store.on('evicted', ({ id, reason }) => {
+      evicted.push(id)
+      reasons.push(reason)
+    })
     for (const id of ['a', 'b', 'c']) await store.create(record(id))
     await store.get('a')
     await store.create(record('d'))
     expect(evicted).toEqual(['b'])
+    expect(reasons).toEqual(['capacity'])
     expect([store.size, await store.get('b')]).toEqual([3, undefined])
     expect((await store.get('a'))?.id).toBe('a')
+  })
+
+  describe('maxSessionsPerUser', () => {
+    it('ends the least recently active session of the uid that logs in past it, never another uid’s', async () => {
+      jest.useFakeTimers()
+      store = new MemoryStore({ heartbeat: 0, maxSessionsPerUser: 3 })
+      const evicted: SessionEvent[] = []
+      store.on('evicted', (event) => evicted.push(event))
+      await store.create(record('bob-1', { uid: 'bob' }))
+      for (const id of ['alice-1', 'alice-2', 'alice-3']) {
+        jest.advanceTimersByTime(1000)
+        await store.create(record(id, { uid: 'alice' }))
+      }
+      jest.advanceTimersByTime(1000)
+      store.get('alice-1')
+      await store.create(record('alice-4', { uid: 'alice' }))
+      expect(evicted).toEqual([{ id: 'alice-2', uid: 'alice', reason: 'per-user limit' }])
+      expect((await store.list('alice')).map((summary) => summary.id).sort()).toEqual([
+        'alice-1',
+        'alice-3',
+        'alice-4',
+      ])
+      expect(store.get('bob-1')?.uid).toBe('bob')
+    })
+
+    it('holds 100 sessions a uid by default, and any number with 0', async () => {
+      store = new MemoryStore({ heartbeat: 0 })
+      const unlimited = new MemoryStore({ heartbeat: 0, maxSessionsPerUser: 0 })
+      for (let index = 0; index < 150; index++) {
+        await store.create(record(`s${index}`, { uid: 'guest' }))
+        await unlimited.create(record(`s${index}`, { uid: 'guest' }))
+      }
+      expect([(await store.list('guest')).length, (await unlimited.list('guest')).length]).toEqual([100, 150])
+      await unlimited.close()
+    })
+
+    it('counts neither the markers of replaced sessions nor sessions that ended', async () => {
+      store = new MemoryStore({ heartbeat: 0, maxSessionsPerUser: 2 })
+      const evicted: string[] = []
+      store.on('evicted', ({ id }) => evicted.push(id))
+      await store.create(record('a', { uid: 'u' }))
+      await store.create(record('b', { uid: 'u' }), { replaceOthers: true })
+      await store.create(record('c', { uid: 'u' }))
+      await store.delete('c')
+      await store.create(record('d', { uid: 'u' }))
+      expect([evicted, store.get('a')?.ended, store.get('b')?.uid]).toEqual([[], 'replaced', 'u'])
+    })
+  })
+
+  describe('at capacity', () => {
+    it.each([
+      ['with the default per-user limit', {}],
+      ['with no per-user limit', { maxSessionsPerUser: 0 }],
+    ])(
+      'lets no uid push the others out: 10,300 logins of one uid leave every other session alive (%s)',
+      async (_, options) => {
+        store = new MemoryStore({ heartbeat: 0, capacity: 10_240, ...options })
+        const others = Array.from({ length: 20 }, (_, index) =>
+          record(`user-${index}`, { uid: `user-${index}` }),
+        )
+        for (const other of others) await store.create(other)
+        const evicted: SessionEvent[] = []
+        store.on('evicted', (event) => evicted.push(event))
+        for (let index = 0; index < 10_300; index++)
+          await store.create(record(`guest-${index}`, { uid: 'guest' }))
+        for (const other of others) expect(store.get(other.id)?.uid).toBe(other.uid)
+        expect(evicted.every((event) => event.uid === 'guest')).toBe(true)
+        expect(store.get('guest-10299')?.uid).toBe('guest')
+      },
+    )
+
+    it('evicts the least recently active session of the store for a uid within its share', async () => {
+      jest.useFakeTimers()
+      store = new MemoryStore({ heartbeat: 0, capacity: 4, maxSessionsPerUser: 0 })
+      const evicted: SessionEvent[] = []
+      store.on('evicted', (event) => evicted.push(event))
+      for (const [id, uid] of [
+        ['a', 'alice'],
+        ['b', 'bob'],
+        ['c', 'carol'],
+        ['c2', 'carol'],
+      ] as const) {
+        jest.advanceTimersByTime(1000)
+        await store.create(record(id, { uid }))
+      }
+      // four sessions of three uids: a share is 4/3 sessions, so carol (2) is over it and dave is not
+      await store.create(record('d', { uid: 'dave' }))
+      await store.create(record('c3', { uid: 'carol' }))
+      expect(evicted).toEqual([
+        { id: 'a', uid: 'alice', reason: 'capacity' },
+        { id: 'c', uid: 'carol', reason: 'capacity' },
+      ])
+    })
   })
 
   it('emits created, destroyed and expired with the ids', async () => {
@@ -211,6 +319,51 @@ describe('MemoryStore', () => {
     await store.create(record('new', { values: new Map([['fresh', true]]) }))
     expect(store.get('old')).toBeUndefined()
     expect([...store.get('new')!.values]).toEqual([['fresh', true]])
+  })
+
+  describe('what one session costs another', () => {
+    const MARK = 'a value of the large session'
+    const written = (spy: jest.SpyInstance) =>
+      spy.mock.results
+        .filter((result) => typeof result.value === 'string')
+        .map((result) => result.value as string)
+
+    it('never serialises or parses another session’s values on a read or a write', async () => {
+      store = new MemoryStore({ heartbeat: 0, capacity: 5000 })
+      const large = new Map<string, JsonValue>(
+        Array.from({ length: 1000 }, (_, index) => [`k${index}`, MARK]),
+      )
+      await store.create(record('large', { values: large }))
+      store.update('large', { set: new Map([['k0', `${MARK}, changed`]]) })
+      store.get('large')
+      // more sessions than the store keeps parsed, so that some take the large session's place
+      const others = Array.from({ length: 3000 }, (_, index) => `other-${index}`)
+      for (const id of others) await store.create(record(id))
+      const stringify = jest.spyOn(JSON, 'stringify')
+      const parse = jest.spyOn(JSON, 'parse')
+      for (const [index, id] of others.entries()) {
+        store.get(id)
+        store.update(id, { set: new Map([['n', index]]) })
+      }
+      expect(written(stringify).filter((json) => json.includes(MARK))).toEqual([])
+      expect(parse.mock.calls.filter(([text]) => String(text).includes(MARK))).toEqual([])
+      expect(store.get('large')?.values.get('k0')).toBe(`${MARK}, changed`)
+    })
+
+    it('serialises only the key a write sets, however large the session', async () => {
+      store = new MemoryStore({ heartbeat: 0 })
+      const values = new Map<string, JsonValue>(
+        Array.from({ length: 1000 }, (_, index) => [`k${index}`, { list: [index, MARK] }]),
+      )
+      await store.create(record('large', { values }))
+      store.get('large')
+      const stringify = jest.spyOn(JSON, 'stringify')
+      expect(store.update('large', { set: new Map([['k1', { list: [-1] }]]) })).toBe(true)
+      expect(written(stringify).join('').length).toBeLessThan(50)
+      stringify.mockRestore()
+      expect(store.get('large')?.values.get('k1')).toEqual({ list: [-1] })
+      expect(store.get('large')?.values.get('k2')).toEqual({ list: [2, MARK] })
+    })
   })
 
   it('keeps uids and values of any alphabet and size, whether it holds them as bytes or as strings', async () => {

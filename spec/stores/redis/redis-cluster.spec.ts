@@ -1,21 +1,22 @@
 import { Cluster } from 'ioredis'
 import { randomId } from '../../../lib/core/token'
-import { sessionKey, userIndexKey } from '../../../lib/stores/redis/key-layout'
+import { indexKey, sessionKey, userHandle } from '../../../lib/stores/redis/key-layout'
 import { RedisStore } from '../../../lib/stores/redis/redis-store'
+import type { SessionRecord } from '../../../lib/stores/store'
 import { describeStoreContract, sampleRecord } from '../../../lib/stores/testing'
 import { hasRedisServer, RedisCluster } from '../../support/redis-server'
 
 /** The Cluster needs redis-server on PATH; with only REDIS_URL given, these tests are skipped. */
 const describeCluster = hasRedisServer || !process.env.REDIS_URL ? describe : describe.skip
 
-describeCluster('RedisStore on a Redis Cluster of three masters', () => {
+describeCluster('RedisStore on a Redis Cluster of three masters with a replica each', () => {
   let cluster: RedisCluster
   let client: Cluster
   let count = 0
   const nextPrefix = () => `cluster-${++count}`
 
   beforeAll(async () => {
-    cluster = await RedisCluster.start()
+    cluster = await RedisCluster.start({ replicas: 1 })
     client = new Cluster(cluster.startupNodes)
     await new Promise<void>((resolve, reject) => {
       client.once('ready', resolve)
@@ -33,6 +34,7 @@ describeCluster('RedisStore on a Redis Cluster of three masters', () => {
   const newRecord = (store: RedisStore, uid = `user-${randomId()}`) => sampleRecord(store, { uid })
 
   const slotOf = async (key: string) => Number(await client.cluster('KEYSLOT', key))
+  const indexOf = (prefix: string, uid: string) => indexKey(prefix, userHandle(prefix, uid))
 
   it('puts a session and the index of its user in one slot', async () => {
     const prefix = nextPrefix()
@@ -40,8 +42,8 @@ describeCluster('RedisStore on a Redis Cluster of three masters', () => {
     for (const uid of ['alice', 'bob@example.com', '{curly}', 'ünïcode', '']) {
       const record = newRecord(store, uid)
       await store.create(record)
-      expect(await slotOf(sessionKey(prefix, record.id))).toBe(await slotOf(userIndexKey(prefix, uid)))
-      expect(await client.zscore(userIndexKey(prefix, uid), record.id)).toBe(String(record.createdAt))
+      expect(await slotOf(sessionKey(prefix, record.id))).toBe(await slotOf(indexOf(prefix, uid)))
+      expect(await client.zscore(indexOf(prefix, uid), record.id)).not.toBeNull()
     }
   })
 
@@ -73,12 +75,37 @@ describeCluster('RedisStore on a Redis Cluster of three masters', () => {
     expect(await store.deleteAll(uid)).toBe(1)
   })
 
+  it('waits for the replica of the master that holds the session, with waitForReplicas', async () => {
+    const prefix = nextPrefix()
+    const store = new RedisStore(client, { prefix, waitForReplicas: 1, timeout: 500 })
+    const records = Array.from({ length: 30 }, () => newRecord(store))
+    for (const record of records) await store.create(record)
+    const masterOf = async (record: SessionRecord) =>
+      cluster.masterOf(await slotOf(indexOf(prefix, record.uid)))
+    const held = await Promise.all(records.map(masterOf))
+    const stalled = await cluster.replicaOf(held[0]!)
+    cluster.node(stalled).pause()
+    try {
+      const outcomes = await Promise.all(
+        records.map((record) =>
+          store.update(record.id, { set: new Map([['n', 1]]) }).then(
+            () => 'written',
+            (error: { code?: number }) => `failed ${error.code}`,
+          ),
+        ),
+      )
+      expect(outcomes).toEqual(held.map((master) => (master === held[0] ? 'failed 210' : 'written')))
+    } finally {
+      cluster.node(stalled).resume()
+    }
+  })
+
   it('refuses, writing nothing, a session whose id it did not make (its tag names another slot)', async () => {
     const prefix = nextPrefix()
     const store = new RedisStore(client, { prefix })
     const record = newRecord(store)
     do record.id = randomId()
-    while ((await slotOf(sessionKey(prefix, record.id))) === (await slotOf(userIndexKey(prefix, record.uid))))
+    while ((await slotOf(sessionKey(prefix, record.id))) === (await slotOf(indexOf(prefix, record.uid))))
     await expect(store.create(record)).rejects.toMatchObject({ code: 210, error: 'STORE_UNAVAILABLE' })
     expect(await client.exists(sessionKey(prefix, record.id))).toBe(0)
   })

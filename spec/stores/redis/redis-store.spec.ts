@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import { isSessionError } from '../../../lib/core/errors'
 import { randomId } from '../../../lib/core/token'
 import type { JsonValue } from '../../../lib/core/values'
-import { sessionKey, userIndexKey } from '../../../lib/stores/redis/key-layout'
+import { indexKey, sessionKey, userHandle } from '../../../lib/stores/redis/key-layout'
 import { RedisStore } from '../../../lib/stores/redis/redis-store'
 import type { SessionEvent } from '../../../lib/stores/store'
 import { describeStoreContract, sampleRecord } from '../../../lib/stores/testing'
@@ -58,7 +58,7 @@ describe('RedisStore', () => {
   let store: RedisStore
   let prefix: string
   const keyOf = (id: string) => sessionKey(prefix, id)
-  const indexOf = (uid: string) => userIndexKey(prefix, uid)
+  const indexOf = (uid: string) => indexKey(prefix, userHandle(prefix, uid))
 
   beforeEach(() => {
     prefix = redis.nextPrefix()
@@ -98,23 +98,30 @@ describe('RedisStore', () => {
       expect((await store.get(record.id))?.uid).toBe(record.uid)
     })
 
-    it('makes ids of a hash tag of the uid and 128 random bits, never the uid in clear', () => {
+    it('makes ids of the handle of the uid and 128 random bits, and keys that never hold the uid in clear', async () => {
       const uid = 'alice@example.com'
       const [first, second] = [store.createId(uid), store.createId(uid)]
-      expect(first).toMatch(/^[0-9a-f]{4}[A-Za-z0-9_-]{22}$/)
-      expect(first.slice(0, 4)).toBe(second.slice(0, 4))
+      expect(first).toMatch(/^[A-Za-z0-9_-]{38}$/)
+      expect(first.slice(0, 16)).toBe(second.slice(0, 16))
       expect(first).not.toBe(second)
       expect(first.toLowerCase().includes('alice')).toBe(false)
-      expect(keyOf(first)).toBe(`${prefix}:{${first.slice(0, 4)}}:s:${first}`)
-      expect(indexOf(uid)).toBe(`${prefix}:{${first.slice(0, 4)}}:u:${uid}`)
+      expect(keyOf(first)).toBe(`${prefix}:{${first.slice(0, 16)}}:s:${first}`)
+      expect(indexOf(uid)).toBe(`${prefix}:{${first.slice(0, 16)}}:u`)
+      await store.create(newRecord(store, { uid }))
+      expect((await raw.keys(`${prefix}:*`)).filter((key) => key.includes('alice'))).toEqual([])
     })
 
-    it('indexes the sessions of a user in a sorted set scored by creation time', async () => {
-      const record = newRecord(store, { createdAt: Date.now() - 5000 })
+    it('indexes the sessions of a user in a sorted set scored by deadline, those that never end last', async () => {
+      const uid = `user-${randomId()}`
+      const record = newRecord(store, { uid, lastActiveAt: Date.now() - 5000 })
+      const endless = newRecord(store, { uid, maxAge: 0 })
       await store.create(record)
-      expect(await raw.zrange(indexOf(record.uid), 0, -1, 'WITHSCORES')).toEqual([
+      await store.create(endless)
+      expect(await raw.zrange(indexOf(uid), 0, -1, 'WITHSCORES')).toEqual([
         record.id,
-        String(record.createdAt),
+        String(record.lastActiveAt + HOUR * 1000),
+        endless.id,
+        String(2 ** 52 + endless.lastActiveAt),
       ])
     })
 
@@ -194,8 +201,7 @@ describe('RedisStore', () => {
           ['plain-but-short', 'we}ird:s:id', '{}:s:{}'].sort(),
         )
         await odd.delete('we}ird:s:id')
-        // before list(), which would prune an entry delete left behind
-        expect(await raw.zcard(`kp}:s:${userIndexKey(oddPrefix, uid)}`)).toBe(2)
+        expect(await raw.zcard(`kp}:s:${indexKey(oddPrefix, userHandle(oddPrefix, uid))}`)).toBe(2)
         expect((await odd.list(uid)).map((summary) => summary.id).sort()).toEqual([
           'plain-but-short',
           '{}:s:{}',
@@ -208,10 +214,11 @@ describe('RedisStore', () => {
   })
 
   describe('round trips', () => {
-    it('costs one round trip for each of create, get, update, delete, list and deleteAll', async () => {
+    it('costs one round trip for each of create, get, update and delete; list and deleteAll one more a chunk', async () => {
       const proxy = await CountingProxy.start(redis.url)
       const counted = new RedisStore(proxy.url, { prefix })
       try {
+        await counted.ready()
         const tripsOf = async (operation: () => Promise<unknown>) => {
           proxy.reset()
           await operation()
@@ -237,15 +244,16 @@ describe('RedisStore', () => {
           deleteAll: await tripsOf(() => counted.deleteAll(record.uid)),
           delete: await tripsOf(() => counted.delete(record.id)),
         }
+        // replacing, listing and deleting all: one step that names the uid's sessions, then a chunk of up to 200
         expect(trips).toEqual({
           create: 1,
           get: 1,
           getAgain: 1,
           update: 1,
           emptyUpdate: 1,
-          replacingCreate: 1,
-          list: 1,
-          deleteAll: 1,
+          replacingCreate: 2,
+          list: 2,
+          deleteAll: 2,
           delete: 1,
         })
       } finally {
@@ -363,7 +371,7 @@ describe('RedisStore', () => {
   })
 
   describe('user index', () => {
-    it('drops ids whose session is gone when listing and when creating', async () => {
+    it('drops ids whose session is gone when listing', async () => {
       const uid = `user-${randomId()}`
       const records = [3, 2, 1].map((age) => newRecord(store, { uid, createdAt: Date.now() - age * 1000 }))
       for (const record of records) await store.create(record)
@@ -371,9 +379,18 @@ describe('RedisStore', () => {
       expect(await raw.zcard(indexOf(uid))).toBe(3)
       expect((await store.list(uid)).map((summary) => summary.id)).toEqual([records[1]!.id, records[2]!.id])
       expect(await raw.zcard(indexOf(uid))).toBe(2)
-      await raw.del(keyOf(records[1]!.id))
+    })
+
+    it('drops the entries of ended sessions at a login, by their deadline alone', async () => {
+      const uid = `user-${randomId()}`
+      const live = newRecord(store, { uid })
+      await store.create(live)
+      // entries whose deadline has passed, as sessions that ended by time leave them
+      await raw.zadd(indexOf(uid), Date.now() - 1000, 'ended-1', Date.now() - 10, 'ended-2')
       await store.create(newRecord(store, { uid }))
+      expect((await raw.zrange(indexOf(uid), 0, -1)).includes('ended-1')).toBe(false)
       expect(await raw.zcard(indexOf(uid))).toBe(2)
+      expect(await raw.zscore(indexOf(uid), live.id)).not.toBeNull()
     })
 
     it('leaves replaced markers without values, outside the index, with their remaining TTL', async () => {

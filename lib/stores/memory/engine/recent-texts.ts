@@ -1,4 +1,4 @@
-import { directMappedSize } from './hot-values'
+import { directMappedSize } from './parsed-cache'
 
 const NONE = -1
 

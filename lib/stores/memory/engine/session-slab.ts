@@ -1,14 +1,13 @@
 import { hashString } from '../../../core/string-hash'
 import type { JsonValue } from '../../../core/values'
-import type { SessionRecord, TokenRotation } from '../../store'
+import type { SessionChange, SessionRecord, TokenRotation } from '../../store'
 import { ActivityList } from './activity-list'
 import { HashColumn } from './hash-column'
-import { HotValues } from './hot-values'
 import { IdColumn } from './id-column'
 import { IdIndex } from './id-index'
 import { RecentTexts } from './recent-texts'
-import { TextArena } from './text-arena'
-import { UidIndex } from './uid-index'
+import { type UserCensus, UserChains } from './user-chains'
+import { type EncodedValues, ValueColumn } from './value-column'
 
 /** What few sessions carry: a token `refresh()` replaced, or the marker of a replaced session. */
 interface Extra {
@@ -19,24 +18,24 @@ interface Extra {
 }
 
 const NONE = -1
+const NO_VALUES = '{}'
 
 /**
  * The memory store's sessions laid out column by column, one slot a session: numbers, token hashes
- * and ids in typed arrays, uids and values JSON as bytes in arenas. A million sessions then cost
- * no heap object each instead of a record object with boxed numbers and nested strings, which
- * keeps both the heap and garbage-collection pauses small. The indexes are
- * typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
+ * and ids in typed arrays, uids and (for all but large sessions) values JSON as bytes in arenas.
+ * A million sessions then cost no heap object each instead of a record object with boxed numbers
+ * and nested strings, which keeps both the heap and garbage-collection pauses small. The indexes
+ * are typed arrays of slots too: a hash table from id to slot, one from uid to its sessions, and a
  * list in activity order. Unlike Maps, they are rebuilt only when the slab doubles, never on
  * delete, and touching or removing a session allocates nothing, so a sweep of a million expired
  * sessions leaves the collector only the sessions' own strings.
  */
 export class SessionSlab {
   readonly #ids = new IdColumn()
-  /** The uid of each slot in use; a free slot has none. */
-  readonly #uids = new TextArena()
-  /** The values as one JSON text, which every reader parses afresh. Stale while #hot holds newer ones. */
-  readonly #values = new TextArena()
-  readonly #hot: HotValues
+  /** The uid of each slot in use (a free slot has none), and from uid to its live sessions' slots. */
+  readonly #users = new UserChains()
+  /** Each session's values, as its own JSON. */
+  readonly #values: ValueColumn
   /** createdAt, lastActiveAt (epoch ms) per slot. */
   #times = new Float64Array(0)
   /** maxAge, lifetime (seconds) per slot. */
@@ -47,8 +46,6 @@ export class SessionSlab {
   readonly #recent: RecentTexts
   /** From id to slot. */
   readonly #idIndex = new IdIndex()
-  /** From uid to its live sessions' slots, and the chain of free slots. */
-  readonly #uidIndex = new UidIndex()
   /** Every slot in use, least recently active first. */
   readonly #activity = new ActivityList()
   #extras = new Map<number, Extra>()
@@ -60,20 +57,20 @@ export class SessionSlab {
 
   /** `hotSlots`: how many recently used sessions keep their values parsed and token hash as text. */
   constructor(hotSlots = 1024) {
-    this.#hot = new HotValues(
-      (slot) => this.#values.text(slot)!,
-      (slot, json) => this.#values.set(slot, json),
-      hotSlots,
-    )
+    this.#values = new ValueColumn(hotSlots)
     this.#recent = new RecentTexts(hotSlots)
   }
 
-  /** Stores a record (values already serialised) as the most recently active; its id must be new. */
-  add(record: SessionRecord, values: string): number {
-    const freed = this.#uidIndex.popFree()
+  /** Distinct uids with a live session. */
+  get users(): number {
+    return this.#users.users
+  }
+
+  /** Stores a record (its values already encoded) as the most recently active; its id must be new. */
+  add(record: SessionRecord, values: EncodedValues): number {
+    const freed = this.#users.popFree()
     const slot = freed === NONE ? this.#grow() : freed
     this.#ids.set(slot, record.id)
-    this.#uids.set(slot, record.uid)
     this.#values.set(slot, values)
     this.#times[slot * 2] = record.createdAt
     this.#times[slot * 2 + 1] = record.lastActiveAt
@@ -87,8 +84,7 @@ export class SessionSlab {
     }
     if (record.ended === 'replaced') extra.ended = 'replaced'
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
-    if (record.ended === undefined) this.#uidIndex.link(slot, this.#uids.hashOf(slot))
-    else this.#uidIndex.detach(slot)
+    this.#users.set(slot, record.uid, record.ended === undefined)
     this.#idIndex.link(slot, this.#ids.hashOf(slot))
     this.#activity.append(slot)
     return slot
@@ -117,17 +113,16 @@ export class SessionSlab {
   /** Frees a slot; resolves whether it held a live session (not a marker). */
   release(slot: number): boolean {
     const live = this.ended(slot) === undefined
-    if (live) this.#uidIndex.unlink(slot, this.#uids.hashOf(slot))
+    if (live) this.#users.unlink(slot)
     this.#idIndex.unlink(slot, this.#ids.hashOf(slot))
     this.#activity.detach(slot)
     this.#ids.clear(slot)
     if (slot === this.#foundSlot) this.#foundId = undefined
-    this.#uids.clear(slot)
+    this.#users.clear(slot)
     this.#values.clear(slot)
-    this.#hot.forget(slot)
     this.#recent.forget(slot)
     this.#extras.delete(slot)
-    this.#uidIndex.pushFree(slot)
+    this.#users.pushFree(slot)
     return live
   }
 
@@ -135,7 +130,7 @@ export class SessionSlab {
   uid(slot: number): string {
     const kept = this.#recent.uid(slot)
     if (kept !== undefined) return kept
-    const uid = this.#uids.text(slot)!
+    const uid = this.#users.text(slot)!
     this.#recent.keepUid(slot, uid)
     return uid
   }
@@ -151,7 +146,7 @@ export class SessionSlab {
 
   /** When the session in `slot` was created (epoch ms); `undefined` for a free slot. */
   createdAt(slot: number): number | undefined {
-    return this.#uids.has(slot) ? this.#times[slot * 2]! : undefined
+    return this.#users.has(slot) ? this.#times[slot * 2]! : undefined
   }
 
   times(slot: number): { createdAt: number; lastActiveAt: number } {
@@ -181,15 +176,17 @@ export class SessionSlab {
     this.#activity.append(slot)
   }
 
-  /** The values, shared with other readers: never to be changed, copied to make a change. */
+  /** The values, shared with other readers: never to be changed. */
   values(slot: number): ReadonlyMap<string, JsonValue> {
-    return this.#hot.read(slot)
+    return this.#values.read(slot)
   }
 
-  /** Replaces the values with `values`, which the slab keeps, unchanged from here on. */
-  setValues(slot: number, values: ReadonlyMap<string, JsonValue>): void {
-    const json = this.#hot.write(slot, values)
-    if (json !== undefined) this.#values.set(slot, json)
+  /**
+   * Sets and unsets keys, at a cost that follows the session's own values (and for a large
+   * session, the keys set); throws, changing nothing, for a value JSON refuses.
+   */
+  updateValues(slot: number, { set, unset }: SessionChange): void {
+    this.#values.update(slot, set, unset)
   }
 
   /** The current token hash of the session in `slot`. */
@@ -215,9 +212,8 @@ export class SessionSlab {
 
   /** Turns a live session into a value-less marker that reads as replaced until its deadline. */
   markReplaced(slot: number): void {
-    this.#uidIndex.unlink(slot, this.#uids.hashOf(slot))
-    this.#values.set(slot, '{}')
-    this.#hot.forget(slot)
+    this.#users.unlink(slot)
+    this.#values.set(slot, NO_VALUES)
     const extra = this.#extras.get(slot) ?? {}
     delete extra.previousTokenHash
     delete extra.previousTokenExpiresAt
@@ -225,12 +221,18 @@ export class SessionSlab {
     this.#extras.set(slot, extra)
   }
 
-  /** The slots of `uid`'s live sessions. */
-  *slotsOf(uid: string): Generator<number> {
-    if (this.#capacity === 0) return
-    const index = this.#uidIndex
-    for (let slot = index.first(hashString(uid)); slot !== NONE; slot = index.next(slot))
-      if (this.#uids.holds(slot, uid)) yield slot
+  /** The slots of `uid`'s live sessions, newest first. */
+  slotsOf(uid: string): Iterable<number> {
+    return this.#capacity === 0 ? [] : this.#users.slotsOf(uid)
+  }
+
+  /** How many live sessions `uid` has, and its least recently active one (of equals, the oldest). */
+  census(uid: string): UserCensus {
+    const times = this.#times
+    return this.#users.census(
+      uid,
+      (a, b) => (times[a * 2 + 1]! - times[b * 2 + 1]! || times[a * 2]! - times[b * 2]!) < 0,
+    )
   }
 
   toRecord(slot: number, id: string, ended: 'replaced' | 'expired' | undefined): SessionRecord {
@@ -275,16 +277,15 @@ export class SessionSlab {
       this.#policy = resized(this.#policy, capacity * 2)
       this.#hashes.resize(capacity)
       this.#ids.resize(capacity)
-      this.#uids.resize(capacity)
+      this.#users.resize(capacity)
       this.#values.resize(capacity)
-      this.#uidIndex.resize(capacity)
       this.#activity.resize(capacity)
       this.#idIndex.resize(capacity)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
-        if (!this.#uids.has(slot)) continue
+        if (!this.#users.has(slot)) continue
         this.#idIndex.link(slot, this.#ids.hashOf(slot))
-        if (this.ended(slot) === undefined) this.#uidIndex.link(slot, this.#uids.hashOf(slot))
+        if (this.ended(slot) === undefined) this.#users.relink(slot)
       }
     }
     return this.#used++

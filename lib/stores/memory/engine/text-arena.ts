@@ -108,6 +108,17 @@ export class TextArena {
     return true
   }
 
+  /** Whether slots `a` and `b` hold the same text, compared without building either. */
+  equal(a: number, b: number): boolean {
+    const start = this.#starts[a]!
+    const other = this.#starts[b]!
+    if (start === NONE || other === NONE) return false
+    if (start === OTHER || other === OTHER) return this.text(a) === this.text(b)
+    const length = this.#lengths[a]!
+    if (length !== this.#lengths[b]) return false
+    return this.#bytes.compare(this.#bytes, other, other + length, start, start + length) === 0
+  }
+
   /** A block of `sizeClass` granules: a freed one, else one from the end of the buffer. */
   #allocate(sizeClass: number): number {
     const freed = this.#free[sizeClass]!

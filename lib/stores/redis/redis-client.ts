@@ -1,0 +1,104 @@
+import type { Cluster, Redis } from 'ioredis'
+import { debug } from '../../core/debug'
+
+/** An ioredis client the store can work through: a single `Redis` or a `Cluster`. */
+export type RedisClient = Redis | Cluster
+
+/**
+ * ioredis, loaded only by a store made from a URL (apps on MemoryStore need not install it), and
+ * at its construction: a missing install then fails at start-up, saying what to do, instead of
+ * as a 503 on every request.
+ */
+export function loadIoredis(): typeof import('ioredis') {
+  try {
+    return require('ioredis') as typeof import('ioredis')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error
+    throw new Error('RedisStore needs ioredis to connect to a Redis URL: npm install ioredis', {
+      cause: error,
+    })
+  }
+}
+
+/**
+ * The client of a store made from a URL. Nothing queues while disconnected, unanswered commands
+ * are not replayed after a reconnect, and errors go to the debug log instead of crashing the process.
+ */
+export function openClient(url: string, timeout: number): Redis {
+  const { Redis } = loadIoredis()
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeout,
+    connectTimeout: timeout,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    // close() ends the socket gracefully only after a QUIT; this bounds the rest (and ioredis'
+    // timer for a socket that had already failed, which would otherwise hold the process 2 s)
+    disconnectTimeout: 100,
+  })
+  client.on('error', (error: Error) => debug('redis store: %s', error.message))
+  return client
+}
+
+/**
+ * Settles when `client` is next ready: at once if it is, else on its `ready` event, or rejects
+ * with the first error it reports meanwhile (a refused connection, NOAUTH, a database index
+ * Redis refused) or when it is closed. Connects a client made with `lazyConnect`.
+ */
+export function connection(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  if (client.status === 'end') return Promise.reject(new Error('the redis client is closed'))
+  if (client.status === 'wait') client.connect().catch(noop)
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      client.off('ready', onReady)
+      client.off('error', onError)
+      client.off('end', onEnd)
+      if (error) reject(error)
+      else resolve()
+    }
+    const onReady = () => settle()
+    const onError = (error: Error) => settle(error)
+    const onEnd = () => settle(new Error('the redis client is closed'))
+    client.on('ready', onReady)
+    client.on('error', onError)
+    client.on('end', onEnd)
+  })
+}
+
+/**
+ * Checks that a single client works in the database it was asked for: ioredis goes on in database
+ * 0 when `SELECT` fails. Skipped on a Cluster (one database) or where `CLIENT INFO` is refused.
+ */
+export async function checkDatabase(client: RedisClient): Promise<void> {
+  if ('nodes' in client) return
+  const wanted = client.options.db ?? 0
+  const info = await client.call('CLIENT', 'INFO').then(String, () => '')
+  const actual = /\bdb=(\d+)/.exec(info)?.[1]
+  if (actual !== undefined && Number(actual) !== wanted)
+    throw new Error(`connected to database ${actual}, not ${wanted}: redis refused SELECT ${wanted}`)
+}
+
+/**
+ * The `maxmemory-policy` of each server the store writes to (every master of a Cluster), read
+ * with CONFIG GET; a server that refuses it (managed Redis often does) is left out and logged.
+ */
+export async function evictionPolicies(client: RedisClient): Promise<string[]> {
+  const servers = 'nodes' in client ? client.nodes('master') : [client]
+  const policies: string[] = []
+  for (const server of servers) {
+    try {
+      const [, policy] = (await server.config('GET', 'maxmemory-policy')) as string[]
+      if (policy !== undefined) policies.push(policy)
+    } catch (error) {
+      debug(
+        'redis store: could not read maxmemory-policy: %s',
+        error instanceof Error ? error.message : error,
+      )
+    }
+  }
+  return policies
+}
+
+function noop(): void {}
