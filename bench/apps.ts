@@ -6,12 +6,17 @@
  *   POST /login?uid=u7   creates the session { user: uid, n: 0 } and sets the cookie
  *   GET  /read           answers { user, n } read from the session (two keys)
  *   POST /write          increments n in the session and answers { n }
+ *
+ * The size scenarios (`SIZE_SCENARIOS`) are ours on either store with a larger session: the login
+ * adds filler keys (bench/session-size.ts), the read and write routes stay the same.
  */
 import { randomBytes } from 'node:crypto'
 import { RedisStore as ConnectRedisStore } from 'connect-redis'
 import express, { type Express, type Request, type Response } from 'express'
 import { Redis } from 'ioredis'
+import type { Store } from '../lib/store'
 import type { MemoryStore, RedisStore } from './library'
+import { type SessionSize, sessionValues } from './session-size'
 import { library } from './subject'
 import { type ExpressSessionOfRequest, type ExpressSessionOptions, expressSession } from './vendor'
 
@@ -23,30 +28,86 @@ export const SCENARIOS = [
   'ours-redis',
   'express-session-redis',
 ] as const
-export type ScenarioName = (typeof SCENARIOS)[number]
+
+/** Ours on each store at each session size; the 2-key ones are the scenarios above. */
+export const SIZE_SCENARIOS = [
+  'ours-memory',
+  'ours-memory-100keys',
+  'ours-memory-64kB',
+  'ours-redis',
+  'ours-redis-100keys',
+  'ours-redis-64kB',
+] as const
+
+export type ScenarioName = (typeof SCENARIOS)[number] | (typeof SIZE_SCENARIOS)[number]
 
 export interface ScenarioInfo {
   label: string
   store: 'memory' | 'redis'
-  /** The scenario whose throughput this one is divided by: the bare app of the same store kind. */
+  /**
+   * The scenario whose throughput this one is divided by: the bare app of the same store kind,
+   * and for a size scenario ours with the 2-key session on the same store.
+   */
   baseline: ScenarioName
+  /** The session a login creates: 2 keys unless a size scenario says otherwise. */
+  size: SessionSize
 }
 
 export const SCENARIO_INFO: Record<ScenarioName, ScenarioInfo> = {
-  bare: { label: 'bare Express 5, no session', store: 'memory', baseline: 'bare' },
-  'ours-memory': { label: 'cosgo-session + MemoryStore', store: 'memory', baseline: 'bare' },
-  'express-session-memory': { label: 'express-session + MemoryStore', store: 'memory', baseline: 'bare' },
-  'bare-redis': { label: 'bare Express 5 + raw HGETALL/HSET', store: 'redis', baseline: 'bare-redis' },
-  'ours-redis': { label: 'cosgo-session + RedisStore', store: 'redis', baseline: 'bare-redis' },
+  bare: { label: 'bare Express 5, no session', store: 'memory', baseline: 'bare', size: 'keys2' },
+  'ours-memory': { label: 'cosgo-session + MemoryStore', store: 'memory', baseline: 'bare', size: 'keys2' },
+  'express-session-memory': {
+    label: 'express-session + MemoryStore',
+    store: 'memory',
+    baseline: 'bare',
+    size: 'keys2',
+  },
+  'bare-redis': {
+    label: 'bare Express 5 + raw HGETALL/HSET',
+    store: 'redis',
+    baseline: 'bare-redis',
+    size: 'keys2',
+  },
+  'ours-redis': {
+    label: 'cosgo-session + RedisStore',
+    store: 'redis',
+    baseline: 'bare-redis',
+    size: 'keys2',
+  },
   'express-session-redis': {
     label: 'express-session + connect-redis',
     store: 'redis',
     baseline: 'bare-redis',
+    size: 'keys2',
+  },
+  'ours-memory-100keys': {
+    label: 'cosgo-session + MemoryStore, 100 keys',
+    store: 'memory',
+    baseline: 'ours-memory',
+    size: 'keys100',
+  },
+  'ours-memory-64kB': {
+    label: 'cosgo-session + MemoryStore, 64 kB',
+    store: 'memory',
+    baseline: 'ours-memory',
+    size: 'kB64',
+  },
+  'ours-redis-100keys': {
+    label: 'cosgo-session + RedisStore, 100 keys',
+    store: 'redis',
+    baseline: 'ours-redis',
+    size: 'keys100',
+  },
+  'ours-redis-64kB': {
+    label: 'cosgo-session + RedisStore, 64 kB',
+    store: 'redis',
+    baseline: 'ours-redis',
+    size: 'kB64',
   },
 }
 
 export function isScenario(name: string): name is ScenarioName {
-  return (SCENARIOS as readonly string[]).includes(name)
+  return Object.hasOwn(SCENARIO_INFO, name)
 }
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
@@ -56,35 +117,53 @@ export const MAX_AGE_SECONDS = 3600
 export interface ScenarioApp {
   app: Express
   close(): Promise<void>
+  /** What our store's `update` was handed, when the app was built with `countUpdates`. */
+  updates?: UpdateCounts
 }
 
-/**
- * Builds the app of `name`; the Redis scenarios connect to `redisUrl`. `redisTimeout` (ms) bounds
- * our RedisStore's calls: the default of 1 s, except under valgrind, which runs 50 times slower.
- */
+/** Calls of our store's `update`, with the keys and the JSON bytes of values they carried. */
+export interface UpdateCounts {
+  calls: number
+  keys: number
+  valueBytes: number
+}
+
+export interface BuildOptions {
+  /** Bounds our RedisStore's calls (ms): the default of 1 s, except under valgrind, 50 times slower. */
+  redisTimeout?: number
+  /** Count what each `update` of our store carries (`ScenarioApp.updates`), to check write sizes. */
+  countUpdates?: boolean
+}
+
+/** Builds the app of `name`; the Redis scenarios connect to `redisUrl`. */
 export function buildScenario(
   name: ScenarioName,
   redisUrl: string | undefined,
-  redisTimeout?: number,
+  options: BuildOptions = {},
 ): ScenarioApp {
   const app = express()
   const needRedis = () => {
     if (!redisUrl) throw new Error(`scenario ${name} needs BENCH_REDIS_URL`)
     return redisUrl
   }
+  const { size } = SCENARIO_INFO[name]
   switch (name) {
     case 'bare':
       return bare(app)
     case 'bare-redis':
       return bareRedis(app, new Redis(needRedis()))
     case 'ours-memory':
-      return ours(app, new library.MemoryStore())
-    case 'ours-redis': {
+    case 'ours-memory-100keys':
+    case 'ours-memory-64kB':
+      return ours(app, new library.MemoryStore(), size, options.countUpdates)
+    case 'ours-redis':
+    case 'ours-redis-100keys':
+    case 'ours-redis-64kB': {
       const store = new library.RedisStore(needRedis(), {
         prefix: 'bench',
-        ...(redisTimeout ? { timeout: redisTimeout } : {}),
+        ...(options.redisTimeout ? { timeout: options.redisTimeout } : {}),
       })
-      return ours(app, store)
+      return ours(app, store, size, options.countUpdates)
     }
     case 'express-session-memory':
       return withExpressSession(app, undefined)
@@ -145,11 +224,17 @@ function bareRedis(app: Express, redis: Redis): ScenarioApp {
   return { app, close: async () => void (await redis.quit()) }
 }
 
-function ours(app: Express, store: MemoryStore | RedisStore): ScenarioApp {
+function ours(
+  app: Express,
+  store: MemoryStore | RedisStore,
+  size: SessionSize,
+  countUpdates = false,
+): ScenarioApp {
+  const updates = countUpdates ? countUpdatesOf(store) : undefined
   app.use(library.sessionMiddleware({ secret: SECRET, store, maxAge: MAX_AGE_SECONDS }))
   app.post('/login', async (req, res) => {
     const uid = String(req.query.uid)
-    await req.session.create(uid, { user: uid, n: 0 })
+    await req.session.create(uid, sessionValues(size, uid))
     res.json({ uid })
   })
   app.get('/read', (req, res) => {
@@ -162,7 +247,24 @@ function ours(app: Express, store: MemoryStore | RedisStore): ScenarioApp {
     req.session.set('n', n)
     res.json({ n })
   })
-  return { app, close: () => store.close() }
+  return { app, close: () => store.close(), ...(updates ? { updates } : {}) }
+}
+
+/**
+ * Wraps `store.update` on this one instance to count what each call carries: a check server's
+ * store, never one whose throughput is measured.
+ */
+function countUpdatesOf(store: Store): UpdateCounts {
+  const counts: UpdateCounts = { calls: 0, keys: 0, valueBytes: 0 }
+  const update = store.update.bind(store)
+  store.update = (id, change) => {
+    counts.calls++
+    counts.keys += (change.set?.size ?? 0) + (change.unset?.length ?? 0)
+    for (const value of change.set?.values() ?? [])
+      counts.valueBytes += Buffer.byteLength(JSON.stringify(value))
+    return update(id, change)
+  }
+  return counts
 }
 
 /** express-session configured to match: no resave, nothing saved before login, sliding hour. */

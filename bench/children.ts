@@ -14,6 +14,8 @@ export interface Message {
 }
 
 export interface ChildOptions {
+  /** The Node binary to run the script on: by default the one running this process. */
+  node?: string
   /** Node flags placed before the script, e.g. `--expose-gc` or `--cpu-prof`. */
   nodeFlags?: string[]
   /** CPUs the process may run on (`taskset -c`), when pinning is available. */
@@ -37,14 +39,18 @@ export function pinned(cpus: string | undefined, command: string, args: string[]
   return cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]]
 }
 
-/** A TypeScript bench script in its own Node process, with an IPC channel. */
+/**
+ * A TypeScript bench script in its own Node process, with an IPC channel. It runs on the Node that
+ * runs this process unless `node` says otherwise; a run of the suite on several lines starts one
+ * orchestrator per line on that line's binary, so that its servers and other children run there.
+ */
 export class Child {
   readonly process: ChildProcess
   #nextId = 1
   #exited: Promise<number | null>
 
   constructor(script: string, args: string[], options: ChildOptions = {}) {
-    const [command, commandArgs] = pinned(options.cpus, process.execPath, [
+    const [command, commandArgs] = pinned(options.cpus, options.node ?? process.execPath, [
       ...(options.nodeFlags ?? []),
       '--import',
       'tsx',
@@ -95,7 +101,8 @@ export class Child {
   /** Asks the child to stop and waits for it; kills it after `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return
-    if (this.process.connected) this.process.send({ type: 'stop' })
+    // a child that has just disconnected may still read as connected: ignore a failed send
+    if (this.process.connected) this.process.send({ type: 'stop' }, () => {})
     const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs)
     await this.#exited
     clearTimeout(timer)

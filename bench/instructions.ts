@@ -9,8 +9,9 @@
  * cost), so the HTTP phases stay the judge; this says which way a change moves and by how much.
  *
  * Run: `npx tsx bench/instructions.ts [--scenarios bare,ours-memory] [--endpoints write]
- * [--against DIR] [--warmup 6000] [--requests 6000] [--keep]`, where DIR is another copy of lib/
- * (`git archive HEAD lib | tar -x -C /tmp/before`); `--keep` leaves each window's dump in
+ * [--against DIR] [--warmup 6000] [--requests 6000] [--node 26] [--keep]`, where DIR is another copy
+ * of lib/ (`git archive HEAD lib | tar -x -C ../before`); `--node` counts the servers on that Node
+ * line's binary (bench/node-lines.ts) instead of the running one; `--keep` leaves each window's dump in
  * bench/results/instructions/ for `callgrind_annotate --inclusive=yes`. Needs valgrind (`apt-get install valgrind`);
  * two servers run at a time, about 2.5 minutes a pair. The Redis scenarios share one private
  * redis-server; their count is the server's own (the client's encoding and parsing included), not
@@ -23,12 +24,15 @@ import type { AddressInfo } from 'node:net'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildScenario, isScenario, SCENARIO_INFO, type ScenarioName } from './apps'
+import { nodeBinary, parseLines } from './node-lines'
 import { RedisServer } from './redis'
 import { buildLibrary } from './subject'
 
 const CONNECTIONS = 16
 
 interface Job {
+  /** The Node binary the server runs on. */
+  node: string
   build: string
   library: string
   scenario: ScenarioName
@@ -45,7 +49,7 @@ interface Count {
 /** `instructions.ts --serve <scenario> [--redis URL]`: the server callgrind runs; prints its port. */
 function serve(scenario: string, redisUrl: string | undefined): void {
   if (!isScenario(scenario)) throw new TypeError(`unknown scenario ${scenario}`)
-  const { app } = buildScenario(scenario, redisUrl, 60_000)
+  const { app } = buildScenario(scenario, redisUrl, { redisTimeout: 60_000 })
   const server = app.listen(0, '127.0.0.1', () => {
     console.log(`port ${(server.address() as AddressInfo).port}`)
   })
@@ -108,7 +112,7 @@ async function count(
       '--tool=callgrind',
       '--smc-check=all-non-file',
       `--callgrind-out-file=${out}`,
-      process.execPath,
+      job.node,
       '--import',
       'tsx',
       __filename,
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '6000' },
       requests: { type: 'string', default: '6000' },
       keep: { type: 'boolean', default: false },
+      node: { type: 'string' },
     },
   })
   if (values.serve) return serve(values.serve, values.redis)
@@ -181,13 +186,16 @@ async function main(): Promise<void> {
   const redis = scenarios.some((scenario) => scenario.includes('redis'))
     ? await RedisServer.start()
     : undefined
+  const lines = parseLines(values.node ?? '')
+  if (lines.length > 1) throw new TypeError('--node: one line at a time')
+  const node = lines[0] === undefined ? process.execPath : nodeBinary(lines[0])
   const jobs: Job[] = []
   for (const endpoint of values.endpoints.split(',') as Job['endpoint'][])
     for (const scenario of scenarios as ScenarioName[]) {
       const redisUrl = scenario.includes('redis') ? redis?.url : undefined
       const wanted = scenario.startsWith('ours') ? Object.entries(builds) : [['lib', builds.lib!]]
       for (const [build, library] of wanted)
-        jobs.push({ build: build!, library: library!, scenario, endpoint, redisUrl })
+        jobs.push({ node, build: build!, library: library!, scenario, endpoint, redisUrl })
     }
   const counts: Count[] = []
   const warmup = Number(values.warmup)
@@ -202,6 +210,7 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop()
   }
+  console.log(`node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}`)
   for (const { job, perRequest, backgroundPerRequest } of counts) {
     const baseline = SCENARIO_INFO[job.scenario].baseline
     const bare = counts.find(

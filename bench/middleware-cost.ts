@@ -9,7 +9,9 @@
  * work are not in it, so a saving here shows up smaller in the HTTP figures.
  *
  * Run: `npx tsx bench/middleware-cost.ts [--against DIR]`, where DIR is another copy of lib/
- * (`git archive HEAD lib | tar -x -C /tmp/before`) measured the same way, side by side.
+ * (`git archive HEAD lib | tar -x -C ../before`) measured the same way, side by side. The suite runs it as
+ * its `cost` phase, in a child process on the Node line measured: there it measures the bundle
+ * the run built (`BENCH_LIBRARY`) and sends its figures over IPC as `{ type: 'result', result }`.
  */
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
@@ -82,11 +84,21 @@ function batch(run: (cookie: string) => void, cookie: string): number {
   return Number(process.hrtime.bigint() - started) / BATCH
 }
 
+/** Nanoseconds a request above a bare handler, for one build and endpoint. */
+export interface MiddlewareCost {
+  endpoint: 'read' | 'write'
+  build: string
+  nanoseconds: number
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { against: { type: 'string' } } })
   const directory = join(__dirname, 'results', 'middleware-cost')
-  const builds = { 'lib/': await buildLibrary(join(directory, 'lib')) } as Record<string, string>
+  const builds = {
+    'lib/': process.env.BENCH_LIBRARY || (await buildLibrary(join(directory, 'lib'))),
+  } as Record<string, string>
   if (values.against) builds[values.against] = await buildLibrary(join(directory, 'against'), values.against)
+  const result: MiddlewareCost[] = []
   for (const endpoint of ['read', 'write'] as const) {
     const runs: Record<string, (cookie: string) => void> = {
       bare: () => {
@@ -111,10 +123,17 @@ async function main(): Promise<void> {
         if (round >= 3) times[name]!.push(time)
       }
     const bare = median(times.bare!)
-    for (const name of names.slice(1))
+    for (const name of names.slice(1)) {
+      const nanoseconds = median(times[name]!) - bare
+      result.push({ endpoint, build: name, nanoseconds })
       console.log(
-        `${endpoint.padEnd(5)}  ${name.padEnd(24)}  ${(median(times[name]!) - bare).toFixed(0).padStart(5)} ns a request above a bare handler`,
+        `${endpoint.padEnd(5)}  ${name.padEnd(24)}  ${nanoseconds.toFixed(0).padStart(5)} ns a request above a bare handler`,
       )
+    }
+  }
+  if (process.send) {
+    await new Promise((resolve) => process.send!({ type: 'result', result }, resolve))
+    process.disconnect()
   }
 }
 

@@ -73,7 +73,7 @@ export async function roundTripPhase(
   return results
 }
 
-async function send(
+export async function send(
   server: ScenarioServer,
   endpoint: Endpoint,
   cookie: string,

@@ -1,49 +1,56 @@
 /**
- * The benchmark suite: `npm run bench` (about 12 minutes) or `npm run bench -- --quick` (about
- * 1.5 minutes). Phases: throughput and latency of six scenario servers (`http`), Redis round
- * trips and commands per request (`roundtrips`), memory stores at a million sessions (`memory`),
- * and, when asked, CPU and allocation profiles of chosen scenarios (`--profile`). Raw results
- * and a Markdown summary go to bench/results/; the exit code is 0 whatever the targets say.
+ * The benchmark suite: `npm run bench` (about 20 minutes) or `npm run bench -- --quick` (about
+ * 3 minutes), on the Node that runs it. Phases: throughput and latency of six scenario servers
+ * (`http`), the same for ours at three session sizes (`sizes`), Redis round trips and commands per
+ * request (`roundtrips`), what a write hands the store at each size (`writes`), the middleware's
+ * own cost in-process (`cost`), memory stores at a million sessions (`memory`), and, when asked,
+ * CPU and allocation profiles of chosen scenarios (`--profile`). `--node 26,24` runs the chosen
+ * phases once per Node line, each in an orchestrator of its own on that line's binary, with the
+ * bundle under test built once. Raw results and a Markdown summary go to bench/results/; the exit
+ * code is 0 whatever the targets say.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { availableParallelism, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { isScenario, SCENARIO_INFO, SCENARIOS, type ScenarioName } from './apps'
+import { isScenario, SCENARIO_INFO, SCENARIOS, type ScenarioName, SIZE_SCENARIOS } from './apps'
 import { Child, canPin, ROOT } from './children'
-import { type CpuUse, measureCpu } from './cpu'
-import { type HttpRun, httpPhase } from './http-phase'
-import { MEMORY_LIBRARIES, type MemoryScaleResult, type PauseResult } from './memory-scale'
-import { type PairedResult, pairedPhase } from './paired-phase'
-import { type Interval, longestOwnPause } from './pauses'
-import { type ProfileSummary, profilePhase, type Share } from './profile'
+import { httpPhase } from './http-phase'
+import { runOnLines } from './lines'
+import { memoryPhase } from './memory-phase'
+import type { MiddlewareCost } from './middleware-cost'
+import { parseLines } from './node-lines'
+import { pairedPhase } from './paired-phase'
+import { profilePhase } from './profile'
 import { RedisServer } from './redis'
-import {
-  formatTargets,
-  type HttpSummary,
-  httpTable,
-  memoryTable,
-  pairedTable,
-  roundTripTable,
-  summariseHttp,
-  targets,
-} from './report'
-import { type RoundTripResult, roundTripPhase } from './round-trips'
+import { summariseHttp, targets } from './report'
+import { roundTripPhase } from './round-trips'
 import { buildLibrary } from './subject'
+import { type Bundles, type SuiteResult, writeResults } from './suite-report'
+import { writeSizePhase } from './write-sizes'
+
+const PHASES = ['http', 'sizes', 'roundtrips', 'writes', 'cost', 'memory'] as const
+const PHASES_TEXT = PHASES.join(',')
+type Phase = (typeof PHASES)[number]
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --quick              smoke run, about 1.5 minutes (2 rounds of 2 s, 200k sessions)
-  --only LIST          phases to run, of http,roundtrips,memory (default: all three)
+  --node LIST          run on each of these Node lines, e.g. 26,24,22,20: the running Node for its
+                       own line, else the npm registry's node package (scripts/node-line.sh), one
+                       table set per line, newest first; the bundle is built once
+  --quick              smoke run, about 3 minutes (2 rounds of 2 s, 200k sessions)
+  --only LIST          phases to run, of ${PHASES_TEXT} (default: all)
   --scenarios LIST     scenarios of the http phase (default: ${SCENARIOS.join(',')})
   --rounds N           rounds of the http phase (default 10, quick 2)
+  --size-rounds N      rounds of the sizes phase (default 4, quick 2)
   --seconds S          seconds of load per scenario and endpoint in a round (default 4, quick 2)
   --slices N           parts each of those runs in, cycled through the scenarios, so that a swing
                        of the machine's speed falls on all of them (default: 1 s slices)
   --warmup S           seconds of warm-up per scenario and endpoint (default 3, quick 1)
   --connections N      concurrent connections, one session each (default 64)
-  --requests N         sequential requests per endpoint for round-trip counting (default 1000, quick 200)
+  --requests N         sequential requests per endpoint for round-trip counting and the write-size
+                       check (default 1000, quick 200)
   --sessions N         sessions of the memory-scale phase (default 1000000, quick 200000)
   --profile LIST       also CPU-profile these scenarios (e.g. ours-memory,ours-redis); alone it
                        runs only the profiles unless --only is given
@@ -62,15 +69,16 @@ const HELP = `Usage: npm run bench -- [options]
   --no-pin             do not pin servers to CPU 1 and load generator and Redis to CPU 0
   --help`
 
-const PHASES = ['http', 'roundtrips', 'memory'] as const
 const OUR_SCENARIOS: ScenarioName[] = ['ours-memory', 'ours-redis']
-type Phase = (typeof PHASES)[number]
 
-interface Config {
+export interface Config {
   mode: 'quick' | 'full'
+  /** Node lines to run on, newest first; empty: the running Node only. */
+  nodes: number[]
   phases: Phase[]
   scenarios: ScenarioName[]
   rounds: number
+  sizeRounds: number
   seconds: number
   slices: number
   warmupSeconds: number
@@ -93,10 +101,12 @@ interface Config {
 function configure(): Config | undefined {
   const { values } = parseArgs({
     options: {
+      node: { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       scenarios: { type: 'string' },
       rounds: { type: 'string' },
+      'size-rounds': { type: 'string' },
       seconds: { type: 'string' },
       slices: { type: 'string' },
       warmup: { type: 'string' },
@@ -138,11 +148,15 @@ function configure(): Config | undefined {
   const isPhase = (item: string): item is Phase => (PHASES as readonly string[]).includes(item)
   const profile = list(values.profile, isScenario, 'profile')
   const only = list(values.only, isPhase, 'only')
+  if (values.source && (values.lib || values.paired))
+    throw new TypeError('--lib and --paired need the bundled library; leave out --source')
   return {
     mode: quick ? 'quick' : 'full',
+    nodes: parseLines(values.node ?? ''),
     phases: only.length > 0 ? only : profile.length > 0 || values.paired ? [] : [...PHASES],
     scenarios: values.scenarios ? list(values.scenarios, isScenario, 'scenarios') : [...SCENARIOS],
     rounds: number(values.rounds, quick ? 2 : values.paired ? 6 : 10, 'rounds'),
+    sizeRounds: number(values['size-rounds'], quick ? 2 : 4, 'size-rounds'),
     seconds,
     slices: Math.round(number(values.slices, Math.max(1, Math.round(seconds)), 'slices')),
     warmupSeconds: number(values.warmup, quick ? 1 : 3, 'warmup'),
@@ -161,7 +175,29 @@ function configure(): Config | undefined {
   }
 }
 
-function machine() {
+/**
+ * The bundles a run measures, built once: the one under test (`undefined` with `--source`) and,
+ * for `--paired`, lib/ and the other copy. An orchestrator that `--node` started for one line
+ * receives them in `BENCH_BUNDLES` instead of building them again.
+ */
+async function bundlesOf(config: Config, log: (line: string) => void): Promise<Bundles> {
+  if (process.env.BENCH_BUNDLES) return JSON.parse(process.env.BENCH_BUNDLES) as Bundles
+  const resultsDir = join(ROOT, 'bench', 'results')
+  if (config.library === 'source') {
+    log('library: lib/ from source through tsx')
+    return {}
+  }
+  const library = await buildLibrary(join(resultsDir, config.lib ? 'build-other' : 'build'), config.lib)
+  log(`library: ${config.lib ?? 'lib/'} bundled like the package build, ${library}`)
+  if (!config.paired) return { library }
+  return {
+    library,
+    pairedBaseline: await buildLibrary(join(resultsDir, 'build')),
+    pairedCandidate: await buildLibrary(join(resultsDir, 'build-paired'), config.paired),
+  }
+}
+
+export function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
   const git = (...args: string[]) => {
     try {
@@ -185,95 +221,8 @@ function machine() {
   }
 }
 
-/** A memory-scale run with the CPU other processes used during it, and how many tries it took. */
-type MemoryRun = MemoryScaleResult & {
-  cpu: CpuUse
-  attempts: number
-  /** The stalls the idle process on the run's CPU saw meanwhile, by wall-clock time. */
-  machineStalls: Interval[]
-}
-
-/**
- * Each store in a process of its own, one after the other, pinned to the servers' CPU as the HTTP
- * servers are (their collectors' helper threads included). A run during which other processes kept
- * more than `maxForeignCores` busy (steal included) is repeated like an HTTP run: its pauses would
- * measure the machine, not the store. An idle process on the same CPU logs the machine's stalls,
- * and each pause is reported with them taken out too, for diagnosis; the targets judge the whole pause.
- */
-async function memoryPhase(
-  config: Config,
-  cpus: string | undefined,
-  log: (line: string) => void,
-): Promise<MemoryRun[]> {
-  const results: MemoryRun[] = []
-  for (const library of MEMORY_LIBRARIES)
-    for (let attempt = 1; ; attempt++) {
-      const watcher = await startStallWatch(cpus, log)
-      const child = new Child(
-        'memory-scale.ts',
-        [library, String(config.sessions), String(Math.round(config.sessions / 10))],
-        { nodeFlags: ['--expose-gc', '--max-old-space-size=4096'], cpus },
-      )
-      const stop = measureCpu({ store: child.process.pid, bench: process.pid, watcher: watcher.process.pid })
-      const result = (await child.next('done')).result as MemoryScaleResult
-      const cpu = stop()
-      await child.stop()
-      const { stalls } = (await watcher.request({ type: 'read' })) as unknown as { stalls: Interval[] }
-      await watcher.stop()
-      const pause = (phase: PauseResult | { none: string }) => {
-        if (!('maxPauseMs' in phase)) return 'none'
-        phase.ownPauseMs = longestOwnPause(phase.pauses, stalls)
-        return `${phase.maxPauseMs.toFixed(1)} ms (${phase.ownPauseMs.toFixed(1)} ms its own)`
-      }
-      log(
-        `${library.padEnd(16)} ${result.bytesPerSession.toFixed(0)} bytes/session ` +
-          `(heap ${result.heapBytesPerSession.toFixed(0)}, array buffers ${result.arrayBufferBytesPerSession.toFixed(0)}), ` +
-          `reads ${pause(result.reads)}, eviction ${pause(result.eviction)}, sweep ${pause(result.sweep)}, ` +
-          `machine stalls ${stalls.length} (longest ${Math.max(0, ...stalls.map(([start, end]) => end - start)).toFixed(1)} ms), ` +
-          `other ${cpu.foreign.toFixed(2)} cores`,
-      )
-      if (cpu.foreign <= config.maxForeignCores || attempt > config.retries) {
-        results.push({ ...result, cpu, attempts: attempt, machineStalls: stalls })
-        break
-      }
-      log(`  ${library}: other processes used ${cpu.foreign.toFixed(2)} cores meanwhile; running it again`)
-    }
-  return results
-}
-
-/**
- * The idle process that watches the machine during a memory-scale run (stall-watch.ts), on the
- * run's CPU (a stall of the other vCPU is not the store's), at a higher priority (nice -10) where
- * the bench may: the scheduler then runs it at each of its timer ticks, within the store's own
- * pauses too. (Real-time priority is no better: on one CPU with the store, it held the CPU for
- * 950 ms at a time, the kernel's real-time budget.)
- */
-async function startStallWatch(cpus: string | undefined, log: (line: string) => void): Promise<Child> {
-  const watcher = new Child('stall-watch.ts', [], { cpus })
-  await watcher.next('ready')
-  try {
-    execFileSync('renice', ['-n', '-10', '-p', String(watcher.process.pid)], { stdio: 'ignore' })
-  } catch {
-    log('  stall watch: renice failed; it runs at normal priority')
-  }
-  return watcher
-}
-
-function shares(list: Share[]): string {
-  return list
-    .map(
-      (share) =>
-        `- ${share.percent.toFixed(1)}%  ${share.microsecondsPerRequest.toFixed(2)} µs  ${share.name}`,
-    )
-    .join('\n')
-}
-
-async function main(): Promise<void> {
-  const config = configure()
-  if (!config) return void console.log(HELP)
-  const started = Date.now()
-  const log = (line: string) =>
-    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+/** Runs the chosen phases on the running Node. */
+async function runSuite(config: Config, bundles: Bundles, log: (line: string) => void): Promise<SuiteResult> {
   const info = machine()
   const serverCpus = config.pin ? '1' : undefined
   const loadCpus = config.pin ? '0' : undefined
@@ -281,47 +230,41 @@ async function main(): Promise<void> {
     `${config.mode} run on ${info.nproc} x ${info.cpu}, node ${info.node}; ` +
       (config.pin ? 'servers on CPU 1, load generator and Redis on CPU 0' : 'not pinned'),
   )
+  if (bundles.library) process.env.BENCH_LIBRARY = bundles.library
+  else delete process.env.BENCH_LIBRARY
   const pairedScenarios = config.paired ? config.scenarios.filter((name) => OUR_SCENARIOS.includes(name)) : []
   const usesRedis =
-    config.phases.includes('roundtrips') ||
+    config.phases.some((phase) => phase === 'roundtrips' || phase === 'sizes' || phase === 'writes') ||
     pairedScenarios.includes('ours-redis') ||
     [...config.scenarios, ...config.profile].some((name) => SCENARIO_INFO[name].store === 'redis')
   const redis = usesRedis ? await RedisServer.start(loadCpus) : undefined
-  const resultsDir = join(ROOT, 'bench', 'results')
-  mkdirSync(resultsDir, { recursive: true })
-  if (config.library === 'bundle') {
-    const build = join(resultsDir, config.lib ? 'build-other' : 'build')
-    process.env.BENCH_LIBRARY = await buildLibrary(build, config.lib)
-    log(`library: ${config.lib ?? 'lib/'} bundled like the package build, ${process.env.BENCH_LIBRARY}`)
-  } else {
-    if (config.lib || config.paired)
-      throw new TypeError('--lib and --paired need the bundled library; leave out --source')
-    delete process.env.BENCH_LIBRARY
-    log('library: lib/ from source through tsx')
+  const result: SuiteResult = {
+    machine: info,
+    config,
+    runs: [],
+    http: [],
+    sizeRuns: [],
+    sizes: [],
+    roundTrips: [],
+    writeSizes: [],
+    cost: [],
+    memory: [],
+    profiles: [],
+    paired: [],
+    targets: [],
   }
-
-  let runs: HttpRun[] = []
-  let http: HttpSummary[] = []
-  let roundTrips: RoundTripResult[] = []
-  let memory: MemoryRun[] = []
-  let profiles: ProfileSummary[] = []
-  let paired: PairedResult[] = []
+  const httpConfig = { ...config, redisUrl: redis?.url, redisPid: redis?.pid, serverCpus, loadCpus }
   try {
-    if (config.paired) {
-      const baseline = await buildLibrary(join(resultsDir, 'build'))
-      const candidate = await buildLibrary(join(resultsDir, 'build-paired'), config.paired)
+    if (config.paired && bundles.pairedBaseline && bundles.pairedCandidate) {
       log(
         `paired: lib/ against ${config.paired}, ${config.rounds} rounds of ${config.seconds} s at once on one CPU`,
       )
-      paired = await pairedPhase(
+      result.paired = await pairedPhase(
         {
-          ...config,
+          ...httpConfig,
           scenarios: pairedScenarios,
-          redisUrl: redis?.url,
-          serverCpus,
-          loadCpus,
-          baseline,
-          candidate,
+          baseline: bundles.pairedBaseline,
+          candidate: bundles.pairedCandidate,
         },
         log,
       )
@@ -331,25 +274,40 @@ async function main(): Promise<void> {
         `http: ${config.scenarios.length} scenarios x 2 endpoints x ${config.rounds} rounds of ${config.seconds} s ` +
           `in ${config.slices} slices, ${config.connections} connections`,
       )
-      runs = await httpPhase(
-        { ...config, redisUrl: redis?.url, redisPid: redis?.pid, serverCpus, loadCpus },
+      result.runs = await httpPhase(httpConfig, log)
+      result.http = summariseHttp(result.runs)
+    }
+    if (config.phases.includes('sizes')) {
+      log(`sizes: ours at 3 session sizes x 2 stores, ${config.sizeRounds} rounds of ${config.seconds} s`)
+      result.sizeRuns = await httpPhase(
+        { ...httpConfig, scenarios: [...SIZE_SCENARIOS], rounds: config.sizeRounds },
         log,
       )
-      http = summariseHttp(runs)
+      result.sizes = summariseHttp(result.sizeRuns)
     }
     if (config.phases.includes('roundtrips') && redis) {
       log(`round trips: ${config.requests} sequential requests per endpoint`)
       const redisScenarios = SCENARIOS.filter((name) => SCENARIO_INFO[name].store === 'redis')
-      roundTrips = await roundTripPhase(redisScenarios, redis, config.requests, log)
+      result.roundTrips = await roundTripPhase(redisScenarios, redis, config.requests, log)
+    }
+    if (config.phases.includes('writes')) {
+      log(`writes: what a read and a one-key write hand the store, ${config.requests} of each per size`)
+      result.writeSizes = await writeSizePhase(redis, config.requests, log)
+    }
+    if (config.phases.includes('cost')) {
+      log('cost: the middleware alone, in-process (bench/middleware-cost.ts)')
+      const child = new Child('middleware-cost.ts', [], { cpus: serverCpus })
+      result.cost = (await child.next('result')).result as MiddlewareCost[]
+      await child.stop()
     }
     if (config.phases.includes('memory')) {
       log(`memory: ${config.sessions.toLocaleString('en')} sessions per store`)
-      memory = await memoryPhase(config, serverCpus, log)
+      result.memory = await memoryPhase(config, serverCpus, log)
     }
     if (config.profile.length > 0) {
-      const directory = join(resultsDir, 'profiles')
+      const directory = join(ROOT, 'bench', 'results', 'profiles')
       mkdirSync(directory, { recursive: true })
-      profiles = await profilePhase(
+      result.profiles = await profilePhase(
         {
           scenarios: config.profile,
           seconds: config.profileSeconds,
@@ -365,50 +323,26 @@ async function main(): Promise<void> {
   } finally {
     await redis?.stop()
   }
+  result.targets = targets(result)
+  return result
+}
 
-  const lines = targets(http, roundTrips, memory)
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const base = join(resultsDir, `bench-${config.mode}-${stamp}`)
-  writeFileSync(
-    `${base}.json`,
-    `${JSON.stringify({ machine: info, config, runs, http, roundTrips, memory, profiles, paired, targets: lines }, null, 2)}\n`,
-  )
-  const sections = [
-    `# cosgo-session bench, ${config.mode} run, ${new Date().toISOString()}`,
-    `${info.nproc} x ${info.cpu}, ${info.memoryGiB} GiB, node ${info.node}, ${info.redis.split(' sha=')[0]}, ` +
-      `commit ${info.commit}${info.uncommittedInLib ? ' + uncommitted lib/ changes' : ''}, ` +
-      `${config.lib ?? 'lib/'} ${config.library === 'bundle' ? 'bundled like the package build' : 'from source via tsx'}, ` +
-      `${config.connections} connections, ${config.rounds} rounds of ${config.seconds} s`,
-  ]
-  if (paired.length > 0)
-    sections.push(`## Paired comparison: ${config.paired} ÷ lib/ on a shared CPU`, pairedTable(paired))
-  if (http.length > 0) sections.push('## Throughput and latency', httpTable(http))
-  if (roundTrips.length > 0) sections.push('## Redis round trips and commands', roundTripTable(roundTrips))
-  if (memory.length > 0) sections.push('## Memory stores at scale', memoryTable(memory))
-  for (const profile of profiles)
-    sections.push(
-      `## Profile: ${profile.scenario} ${profile.endpoint}`,
-      `${profile.load.requestsPerSecond.toFixed(0)} req/s under the profiler, ` +
-        `${profile.microsecondsPerRequest.toFixed(0)} CPU µs per request; ${profile.file}`,
-      'Self time (% of busy samples, µs per request):',
-      shares(profile.topSelf),
-      'By area:',
-      shares(profile.areas),
-      'Our functions, inclusive (callees counted):',
-      shares(profile.libInclusive),
-      ...(profile.allocations
-        ? [
-            `Allocations: ${profile.allocations.bytesPerRequest.toFixed(0)} bytes per request (sampled); by function:`,
-            profile.allocations.top
-              .map((entry) => `- ${entry.bytesPerRequest.toFixed(0)} B  ${entry.name}`)
-              .join('\n'),
-          ]
-        : []),
-    )
-  sections.push('## Targets', `\`\`\`\n${formatTargets(lines)}\n\`\`\``)
-  writeFileSync(`${base}.md`, `${sections.join('\n\n')}\n`)
-  console.log(`\n${sections.slice(2).join('\n\n')}\n`)
-  log(`results: ${base}.json and .md`)
+async function main(): Promise<void> {
+  const config = configure()
+  if (!config) return void console.log(HELP)
+  const started = Date.now()
+  const log = (line: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
+  const bundles = await bundlesOf(config, log)
+  if (config.nodes.length > 0) return runOnLines(config, bundles, log)
+  const result = await runSuite(config, bundles, log)
+  const { printed, files } = writeResults([result], config.mode)
+  if (process.env.BENCH_LINE === '1' && process.send) {
+    await new Promise((resolve) => process.send!({ type: 'line-result', result }, resolve))
+    process.disconnect()
+  } else console.log(`\n${printed}\n`)
+  log(`results: ${files}`)
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 /** A scenario server process as the orchestrator sees it: start, log sessions in, stop. */
-import { SCENARIO_INFO, type ScenarioName } from './apps'
+import { SCENARIO_INFO, type ScenarioName, type UpdateCounts } from './apps'
 import { Child, type Message } from './children'
 
 export interface StartOptions {
@@ -8,6 +8,8 @@ export interface StartOptions {
   nodeFlags?: string[]
   /** The bundle the server loads instead of the run's own (`BENCH_LIBRARY`), to compare two builds. */
   library?: string
+  /** Count what our store's `update` calls carry (see `updateCounts`): for check servers only. */
+  countUpdates?: boolean
 }
 
 export class ScenarioServer {
@@ -27,6 +29,7 @@ export class ScenarioServer {
       env: {
         ...(options.redisUrl ? { BENCH_REDIS_URL: options.redisUrl } : {}),
         ...(options.library ? { BENCH_LIBRARY: options.library } : {}),
+        ...(options.countUpdates ? { BENCH_COUNT_UPDATES: '1' } : {}),
       },
     })
     const server = new ScenarioServer(name, child)
@@ -37,6 +40,12 @@ export class ScenarioServer {
 
   get pid(): number | undefined {
     return this.#child.process.pid
+  }
+
+  /** The calls of our store's `update` so far, and what they carried (`countUpdates` servers). */
+  async updateCounts(): Promise<UpdateCounts> {
+    const { calls, keys, valueBytes } = await this.#child.request({ type: 'update-counts' })
+    return { calls: Number(calls), keys: Number(keys), valueBytes: Number(valueBytes) }
   }
 
   /** Sends the server process a request and resolves its answer. */

@@ -3,12 +3,13 @@
  * sends `{ type: 'ready', port }` over IPC, and exits on `{ type: 'stop' }`. On request it
  * CPU-profiles itself through the inspector (`profile-start`, then `profile-stop` with the file
  * to write), or samples its allocations (`allocations-start`, `allocations-stop`), so that a
- * profile covers the load alone, not start-up and logins.
+ * profile covers the load alone, not start-up and logins. Started with `BENCH_COUNT_UPDATES=1`, it
+ * counts what its store's `update` calls carry and answers the counts to `update-counts`.
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
 import type { AddressInfo } from 'node:net'
-import { buildScenario, isScenario } from './apps'
+import { buildScenario, isScenario, type UpdateCounts } from './apps'
 import { type Message, serveRequests } from './children'
 
 let inspector: Session | undefined
@@ -19,7 +20,13 @@ function post(method: string, params: object = {}): Promise<unknown> {
   )
 }
 
-async function profiling(message: Message): Promise<Record<string, unknown>> {
+let updates: UpdateCounts | undefined
+
+async function answer(message: Message): Promise<Record<string, unknown>> {
+  if (message.type === 'update-counts') {
+    if (!updates) throw new Error('this server does not count updates (BENCH_COUNT_UPDATES)')
+    return { ...updates }
+  }
   if (message.type === 'profile-start') {
     inspector = new Session()
     inspector.connect()
@@ -59,7 +66,11 @@ async function profiling(message: Message): Promise<Record<string, unknown>> {
 function main(): void {
   const name = process.argv[2] ?? ''
   if (!isScenario(name)) throw new Error(`unknown scenario ${name}`)
-  const { app, close } = buildScenario(name, process.env.BENCH_REDIS_URL)
+  const built = buildScenario(name, process.env.BENCH_REDIS_URL, {
+    countUpdates: process.env.BENCH_COUNT_UPDATES === '1',
+  })
+  const { app, close } = built
+  updates = built.updates
   const server = app.listen(0, '127.0.0.1', () => {
     process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port })
   })
@@ -73,7 +84,7 @@ function main(): void {
     if (message.type === 'stop') void stop()
   })
   process.on('disconnect', () => void stop())
-  serveRequests(profiling)
+  serveRequests(answer)
 }
 
 main()

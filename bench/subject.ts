@@ -2,7 +2,7 @@
  * The library the scenario processes load: the bundle `BENCH_LIBRARY` names (built by
  * `buildLibrary`), else lib/ straight from source.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type * as Library from './library'
 
@@ -19,7 +19,9 @@ export async function buildLibrary(directory: string, libDirectory?: string): Pr
     mkdirSync(directory, { recursive: true })
     entry = join(directory, 'entry.js')
     const from = (file: string) => JSON.stringify(join(resolve(libDirectory), file))
-    writeFileSync(entry, `export * from ${from('index')}\nexport * from ${from('redis')}\n`)
+    // lib/ before its folders had the Redis store in lib/redis-store.ts, and exported it from index
+    const redis = existsSync(join(libDirectory, 'redis.ts')) ? `export * from ${from('redis')}\n` : ''
+    writeFileSync(entry, `export * from ${from('index')}\n${redis}`)
   }
   await build({
     config: false,

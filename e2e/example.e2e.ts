@@ -35,7 +35,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   /** Screenshots come from the memory run; the Redis run renders the same pages. */
   const snap = storeKind === 'memory' ? screenshot : async () => {}
 
-  const open = async (options: { javaScriptEnabled?: boolean } = {}) => {
+  const open = async (options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {}) => {
     const context = await newContext(browser, options)
     contexts.push(context)
     return context
@@ -71,6 +71,48 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false })
       expect(cookie?.value).toMatch(/\S{40,}/)
       await expect(page.evaluate<string>('document.cookie')).resolves.toBe('')
+    })
+
+    it('never lets the page see its token: not in document.cookie, a readable header, or any body', async () => {
+      // the demo's CSP runs only its own script files; a script injected into a laxer app would not be stopped
+      const context = await open({ bypassCSP: true })
+      const page = await context.newPage()
+      const received: string[] = []
+      page.on('response', (response) => {
+        received.push(
+          (async () => {
+            const headers = JSON.stringify(await response.allHeaders())
+            const body = await response.text().catch(() => '')
+            return `${headers}\n${body}`
+          })() as unknown as string,
+        )
+      })
+      await signIn(page, example.url, nextUser('xss'))
+      await page.getByRole('button', { name: 'Refresh token' }).click()
+      await page.waitForURL(/\/profile/)
+      // from a page without the live panel, which would rightly leave when the script's login ends the session
+      await page.goto(`${example.url}/no-panel-here`)
+      // what a same-origin script could read: every header fetch exposes, and every body
+      const script = await page.evaluate<string>(`(async () => {
+        const seen = [document.cookie]
+        for (const [method, path] of [['GET', '/api/me'], ['POST', '/api/counter'], ['POST', '/api/refresh'], ['POST', '/api/login']]) {
+          const response = await fetch(path, {
+            method,
+            headers: { 'content-type': 'application/json' },
+            body: method === 'POST' ? JSON.stringify({ user: 'xss-script', password: 'demo' }) : null,
+          })
+          seen.push(JSON.stringify([...response.headers]), await response.text())
+        }
+        return seen.join('\\n')
+      })()`)
+      const token = (await sessionCookie(context))!.value
+      const everything = (await Promise.all(received)).join('\n')
+      expect(token).toMatch(/\S{40,}/)
+      // the page's own requests carried the cookie; none of their answers carried the token
+      for (const part of token.split('.')) {
+        expect(script).not.toContain(part)
+        expect(everything.replace(/"set-cookie":"[^"]*"/g, '')).not.toContain(part)
+      }
     })
 
     it('refuses a wrong password and says what the password is', async () => {
@@ -157,9 +199,12 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await signIn(b, example.url, user)
 
       await a.reload()
+      await b.locator('#live-status', { hasText: 'Connected' }).waitFor()
       await a.getByRole('button', { name: /^Log out everywhere/ }).click()
       await a.waitForURL(`${example.url}/login?reason=signed-out-everywhere`)
 
+      // b's live panel takes it to the login page by itself; its cookie no longer opens the profile
+      await b.waitForURL(`${example.url}/login?from=live`)
       await b.goto(`${example.url}/profile`)
       expect(new URL(b.url()).pathname).toBe('/login')
     })
@@ -168,7 +213,8 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   describe('the sessions list', () => {
     it('ends a session from another browser, which lands on the login page next', async () => {
       const user = nextUser('eve')
-      const a = await (await open()).newPage()
+      // without JavaScript, so without the live panel that would leave at once (e2e/live.e2e.ts)
+      const a = await (await open({ javaScriptEnabled: false })).newPage()
       const b = await (await open()).newPage()
       await signIn(a, example.url, user)
       await signIn(b, example.url, user)
@@ -217,9 +263,10 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
 
   describe('idle expiry', () => {
     it('sends the browser back to the login page once maxAge passes without a request', async () => {
-      const shortLived = await startExample(stores.make(), 2)
+      const shortLived = await startExample(stores.make(), { maxAge: 2 })
       try {
-        const page = await (await open()).newPage()
+        // a browser that comes back later, not a page whose live panel hears the sweep
+        const page = await (await open({ javaScriptEnabled: false })).newPage()
         await signIn(page, shortLived.url, nextUser('gus'))
         await page.getByRole('button', { name: 'Count +1' }).click()
         await page.locator('#count', { hasText: '1' }).waitFor()

@@ -2,15 +2,17 @@
 import path from 'node:path'
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express'
 import {
+  csrfGuard,
   type LoginRequest,
   login,
   logout,
   MemoryStore,
   requireSession,
   SessionError,
+  SessionManager,
   type Store,
-  sessionMiddleware,
 } from '../lib/index'
+import { LivePanel } from './live'
 import { DEMO_PASSWORD, errorPage, loginPage, type Notice, profilePage } from './views'
 
 /** Options of `createExampleApp()`. */
@@ -24,6 +26,8 @@ export interface ExampleAppOptions {
   store?: Store
   /** Seconds without a request after which a session ends. @default 1800 */
   maxAge?: number
+  /** Origins besides its own whose pages may post its forms, such as `'https://admin.example.com'`. @default [] */
+  trustedOrigins?: readonly string[]
 }
 
 // Maps, not object literals: `?reason=constructor` must find nothing.
@@ -44,26 +48,51 @@ const PROFILE_NOTICES = new Map<unknown, string>([
   ['revoked', 'That session has ended; its browser is signed out.'],
 ])
 
+/** The example app, and the live panel its profile pages open, to attach to the HTTP server. */
+export interface Example {
+  app: Express
+  live: LivePanel
+  /** Closes the panel's sockets and stops listening for ended sessions; the store stays open. */
+  close(): Promise<void>
+}
+
 /**
  * Builds the example app on Express 5, not yet listening, so that `examples/server.ts` and the
  * browser tests can each start it on a port of their choosing with the store and idle timeout
  * they need. Pages are plain forms with 303 redirects; `/api` answers JSON and reads the token
- * from the `_cookie_vars` header as well as the cookie.
+ * from the `_cookie_vars` header as well as the cookie. Every post but the API's login is refused
+ * unless one of the app's own pages, a trusted origin's page or a client with the header token sent it.
+ * `live.attach(server)` adds the profile page's WebSocket (`/live`) to the server that runs `app`.
  *
  * @example
- * createExampleApp({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() }).listen(3000)
+ * const { app, live } = createExample({ secret: process.env.SESSION_SECRET!, store: new MemoryStore() })
+ * live.attach(app.listen(3000))
  */
-export function createExampleApp(options: ExampleAppOptions): Express {
-  const { secret, store = new MemoryStore(), maxAge = 1800 } = options
+export function createExample(options: ExampleAppOptions): Example {
+  const { secret, store = new MemoryStore(), maxAge = 1800, trustedOrigins = [] } = options
+  const sessions = new SessionManager({ secret, store, maxAge })
+  const live = new LivePanel(sessions)
   const app = express()
   app.disable('x-powered-by')
   app.use(securityHeaders)
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }))
   app.use(noStore)
-  app.use(sessionMiddleware({ secret, store, maxAge }))
-  app.use('/api', apiRoutes())
-  app.use(pageRoutes(maxAge))
-  return app
+  app.use(sessions.middleware())
+  app.use('/api', apiRoutes(live, trustedOrigins))
+  app.use(pageRoutes(live, maxAge, trustedOrigins))
+  return {
+    app,
+    live,
+    async close() {
+      live.close()
+      await sessions.close()
+    },
+  }
+}
+
+/** The example app without its live panel: every page works, the panel's script only says it is offline. */
+export function createExampleApp(options: ExampleAppOptions): Express {
+  return createExample(options).app
 }
 
 /** Reads the demo credentials from a form or JSON body: any user name, the demo password. */
@@ -73,9 +102,11 @@ function authenticate(req: LoginRequest): { uid: string; values: Record<string, 
   return { uid: user, values: { username: user, loggedInAt: new Date().toISOString(), count: 0 } }
 }
 
-function pageRoutes(maxAge: number): express.Router {
+function pageRoutes(live: LivePanel, maxAge: number, trustedOrigins: readonly string[]): express.Router {
   const pages = express.Router()
   const signedIn = requireSession({ redirect: '/login' })
+  // every form post, login included, before its body is read; GET pages pass untouched
+  pages.use(csrfGuard({ trustedOrigins }))
   pages.use(express.urlencoded({ extended: false, limit: '10kb' }))
 
   pages.get('/', (req, res) => res.redirect(303, req.session.exists ? '/profile' : '/login'))
@@ -83,8 +114,10 @@ function pageRoutes(maxAge: number): express.Router {
   pages.get('/login', async (req, res) => {
     if (req.session.exists) return res.redirect(303, '/profile')
     const notice = LOGIN_REASONS.get(req.query.reason) ?? endedNotice(req.session.error, maxAge)
-    // A refused cookie has said what it had to say: drop it so a reload shows a clean form.
-    if (req.session.error) await req.session.destroy()
+    // A refused cookie has said what it had to say: drop it so a reload shows a clean form. Not
+    // when the live panel sent the page here: a sign-in in another tab may have just set a new
+    // cookie, which clearing the one this request carried would wipe out.
+    if (req.session.error && req.query.from !== 'live') await req.session.destroy()
     res.type('html').send(loginPage({ notice, maxAge }))
   })
 
@@ -109,7 +142,9 @@ function pageRoutes(maxAge: number): express.Router {
   })
 
   pages.post('/counter', signedIn, (req, res) => {
-    req.session.set('count', req.session.getNumber('count') + 1)
+    const count = req.session.getNumber('count') + 1
+    req.session.set('count', count)
+    live.counted(req.session.uid!, req.session.id!, count)
     res.redirect(303, '/profile')
   })
 
@@ -140,12 +175,16 @@ function pageRoutes(maxAge: number): express.Router {
   return pages
 }
 
-function apiRoutes(): express.Router {
+function apiRoutes(live: LivePanel, trustedOrigins: readonly string[]): express.Router {
   const api = express.Router()
   const signedIn = requireSession()
   api.use(express.json({ limit: '10kb' }))
 
+  // needs no guard: its JSON body is one no page can send another origin without CORS's consent
   api.post('/login', login(authenticate))
+  // the rest read the cookie too, which a page on another port or subdomain gets sent with a form;
+  // clients that send the token in the header (curl, apps) and no cookie pass
+  api.use(csrfGuard({ trustedOrigins }))
 
   api.get('/me', signedIn, (req, res) => {
     res.json({
@@ -159,11 +198,14 @@ function apiRoutes(): express.Router {
   api.post('/counter', signedIn, (req, res) => {
     const count = req.session.getNumber('count') + 1
     req.session.set('count', count)
+    live.counted(req.session.uid!, req.session.id!, count)
     res.json({ count })
   })
 
   api.post('/refresh', signedIn, async (req, res) => {
-    res.json({ token: await req.session.refresh() })
+    const token = await req.session.refresh()
+    // an API client reads its new token here; a browser keeps it in the cookie, out of scripts' reach
+    res.json(req.session.exposesToken() ? { token } : { refreshed: true })
   })
 
   api.get('/sessions', signedIn, async (req, res) => {
@@ -242,7 +284,7 @@ const noStore: RequestHandler = (_req, res, next) => {
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
     'content-security-policy':
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
   })

@@ -1,7 +1,7 @@
 // `npm start`: the example app on PORT (default 3000), in memory or in Redis when REDIS_URL is set.
 import { MemoryStore, type Store } from '../lib/index'
 import { RedisStore } from '../lib/redis'
-import { createExampleApp } from './app'
+import { createExample } from './app'
 
 /** Signs tokens when SESSION_SECRET is unset: fine on a laptop, never in production. */
 const DEV_SECRET = 'cosgo-session-example-dev-secret-do-not-deploy'
@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     store = redisStore
   }
 
-  const app = createExampleApp({ secret, store, maxAge })
+  const example = createExample({ secret, store, maxAge })
+  const { app, live } = example
   const server = app.listen(port, (error?: Error) => {
     if (error) throw error
     const where = redisUrl ? `Redis at ${new URL(redisUrl).host}` : 'memory'
@@ -38,11 +39,13 @@ async function main(): Promise<void> {
       `cosgo-session example on http://localhost:${port} (sessions in ${where}, idle timeout ${maxAge} s)`,
     )
   })
+  live.attach(server)
 
   // Answer the requests in flight, then close the store's connection; the process then ends by itself.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
       console.log(`${signal}: shutting down`)
+      void example.close()
       server.close(() => void store.close?.())
       server.closeIdleConnections()
     })

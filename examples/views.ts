@@ -92,6 +92,12 @@ export function profilePage(view: ProfileView): string {
       </form>
     </section>
 
+    <section id="live" class="live" hidden>
+      <h2>Live</h2>
+      <p class="fine" id="live-status" role="status">Connecting…</p>
+      <ul id="live-others" class="fine"></ul>
+    </section>
+
     <section class="row">
       <div>
         <h2>Token</h2>
@@ -119,6 +125,7 @@ export function profilePage(view: ProfileView): string {
         <button type="submit" class="danger">Log out everywhere${others > 0 ? ` (${others + 1})` : ''}</button>
       </form>
     </footer>`,
+    '<script src="/live.js" defer></script>',
   )
 }
 
@@ -171,7 +178,7 @@ function timeHtml(iso: string, form: 'full' | 'short' = 'full'): string {
 }
 
 /** The last characters of an id: enough to tell sessions apart (a Redis id starts with the user's tag). */
-function shortId(id: string): string {
+export function shortId(id: string): string {
   return id.length > 8 ? `…${id.slice(-8)}` : id
 }
 
@@ -186,14 +193,14 @@ function plural(count: number, unit: string): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`
 }
 
-function layout(title: string, body: string): string {
+function layout(title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(title)} · cosgo-session demo</title>
-  <link rel="stylesheet" href="/style.css">
+  <link rel="stylesheet" href="/style.css">${head ? `\n  ${head}` : ''}
 </head>
 <body>
   <main class="card">

@@ -13,6 +13,7 @@ export {
 } from './core/errors'
 export type { JsonValue, SessionValues } from './core/values'
 export type { AppSessionValues, SessionData } from './http/augment'
+export { type CsrfGuardOptions, csrfGuard } from './http/csrf-guard'
 export {
   type LoginOptions,
   type LoginRequest,
@@ -25,8 +26,16 @@ export {
   requireSession,
 } from './http/helpers'
 export { type SessionMiddleware, sessionMiddleware } from './http/middleware'
+export { SessionManager, type VerifyRequestOptions } from './http/session-manager'
+export { ManagedSession } from './session/managed-session'
 export type { SessionCookieOptions, SessionOptions } from './session/options'
 export { Session } from './session/session'
 export type { SessionInfo } from './session/session-info'
+export type {
+  SaveFailure,
+  SessionManagerEvents,
+  SessionManagerOptions,
+} from './session/session-manager-core'
+export type { EndReason, SessionEnded } from './stores/ended-channel'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store'
 export type { Store } from './stores/store'

@@ -25,6 +25,7 @@ const ENTRIES = {
     'logout',
     'requireSession',
     'isSessionError',
+    'csrfGuard',
   ],
   'cosgo-session/redis': ['RedisStore'],
   'cosgo-session/store': ['deadlineOf', 'isPromise', 'isUserSessionStore'],

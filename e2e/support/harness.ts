@@ -9,7 +9,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { createExampleApp } from '../../examples/app'
+import { createExample } from '../../examples/app'
 import { MemoryStore, type Store } from '../../lib/index'
 import { RedisStore } from '../../lib/redis'
 import { RedisServer } from '../../spec/support/redis-server'
@@ -44,7 +44,7 @@ export function launchBrowser(): Promise<Browser> {
 /** A fresh browser profile (cookie jar) with short timeouts, so a broken step fails fast. */
 export async function newContext(
   browser: Browser,
-  options: { javaScriptEnabled?: boolean } = {},
+  options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options })
   context.setDefaultTimeout(10_000)
@@ -54,9 +54,19 @@ export async function newContext(
 
 /** One running instance of the example app. */
 export interface RunningExample {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `http://localhost:<port>` when started with `host: 'localhost'` */
   url: string
   close(): Promise<void>
+}
+
+/** How `startExample` runs the app. */
+export interface ExampleSetup {
+  /** Seconds without a request after which a session ends. @default 1800 */
+  maxAge?: number
+  /** The host name in `url`; the server listens on 127.0.0.1 either way. @default '127.0.0.1' */
+  host?: '127.0.0.1' | 'localhost'
+  /** The app's `trustedOrigins`. @default [] */
+  trustedOrigins?: readonly string[]
 }
 
 /** Where the stores of one `describe` block come from: memory, or a redis-server of its own. */
@@ -86,19 +96,24 @@ export async function storeFactory(kind: StoreKind): Promise<StoreFactory> {
   }
 }
 
-/** Starts the example app on a free loopback port with `store` and an idle timeout of `maxAge` seconds. */
-export async function startExample(store: Store, maxAge = 1800): Promise<RunningExample> {
-  const app = createExampleApp({ secret: randomBytes(32).toString('base64url'), store, maxAge })
-  const server = createServer(app)
+/** Starts the example app on a free loopback port with `store`, as `setup` says. */
+export async function startExample(store: Store, setup: ExampleSetup = {}): Promise<RunningExample> {
+  const { maxAge = 1800, host = '127.0.0.1', trustedOrigins = [] } = setup
+  const secret = randomBytes(32).toString('base64url')
+  const example = createExample({ secret, store, maxAge, trustedOrigins })
+  const server = createServer(example.app)
+  example.live.attach(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    url: `http://${host}:${port}`,
+    close: async () => {
+      await example.close()
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      }),
+      })
+    },
   }
 }
 

@@ -13,6 +13,16 @@ export const SESSION_ERRORS = {
   SESSION_UNKNOWN: { code: 208, status: 401 },
   SESSION_REPLACED: { code: 209, status: 401 },
   STORE_UNAVAILABLE: { code: 210, status: 503 },
+  /** `login()`'s `authenticate` refused the user. */
+  LOGIN_FAILED: { code: 211, status: 401 },
+  /** A new token (create, refresh) was asked for after the response's headers were sent. */
+  HEADERS_SENT: { code: 212, status: 500 },
+  /** A session value was changed after the response ended: it could reach neither store nor client. */
+  RESPONSE_ENDED: { code: 213, status: 500 },
+  /** A cross-site request was refused: `csrfGuard()`, or a WebSocket upgrade from an Origin not allowed. */
+  CSRF_REJECTED: { code: 214, status: 403 },
+  /** A change would take the session's values past `maxSessionBytes` of stored JSON. */
+  SESSION_TOO_LARGE: { code: 215, status: 413 },
 } as const
 
 /** One of the stable error names, such as `'SESSION_EXPIRED'`. */

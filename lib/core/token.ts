@@ -6,11 +6,17 @@ import { hashString } from './string-hash'
 export const MAX_TOKEN_LENGTH = 256
 
 const PART = /^[A-Za-z0-9_-]{16,64}$/
+/** When a token was issued: whole seconds since the epoch, base 36. */
+const ISSUED = /^[0-9a-z]{1,10}$/
 
-/** A token split into the session id it names and the secret that proves it. */
+/** A token split into the session id it names, the secret that proves it, and how it was signed. */
 export interface TokenParts {
   sessionId: string
   secret: string
+  /** When the token was issued (epoch ms, whole seconds): a cookie is renewed from it. */
+  issuedAt: number
+  /** Which key of `secret` verified it: 0 for the one that signs new tokens. */
+  keyIndex: number
 }
 
 /** A freshly issued token and the hash of its secret that the store keeps. */
@@ -25,10 +31,11 @@ export function randomId(): string {
 }
 
 /**
- * Signs and verifies tokens of the form `<sessionId>.<secret>.<hmac>`. The secret part is 128
- * random bits; the HMAC-SHA256 over both parts with the first key proves that this server
+ * Signs and verifies tokens of the form `<sessionId>.<secret>.<issued>.<hmac>`. The secret part is
+ * 128 random bits; the HMAC-SHA256 over the other parts with the first key proves that this server
  * issued the token, so forged or mangled tokens are refused before any store access. The other
- * keys still verify, so keys can be rotated without logging everyone out.
+ * keys still verify, so keys can be rotated without logging everyone out; `reissue` then signs
+ * the same session and secret under the first key, and renews a cookie near the browser's cap.
  */
 export class TokenSigner {
   readonly #keys: readonly string[]
@@ -40,26 +47,36 @@ export class TokenSigner {
   /** A new token for `sessionId`, and the hash of its secret to store. */
   issue(sessionId: string): IssuedToken {
     const secret = randomText(16)
-    const payload = `${sessionId}.${secret}`
-    return { token: `${payload}.${this.#mac(this.#keys[0]!, payload)}`, tokenHash: hashSecret(secret) }
+    return { token: this.#sign(sessionId, secret), tokenHash: hashSecret(secret) }
+  }
+
+  /** The same session and secret (so the same stored hash), issued now under the first key. */
+  reissue(parts: TokenParts): string {
+    return this.#sign(parts.sessionId, parts.secret)
   }
 
   /** The token's parts when it is well formed and signed by one of the keys, else `undefined`. */
   verify(token: string): TokenParts | undefined {
     if (token.length > MAX_TOKEN_LENGTH) return undefined
-    const [sessionId, secret, mac, extra] = token.split('.', 4)
-    if (extra !== undefined || !sessionId || !secret || !mac) return undefined
-    if (!PART.test(sessionId) || !PART.test(secret) || !PART.test(mac)) return undefined
+    const [sessionId, secret, issued, mac, extra] = token.split('.', 5)
+    if (extra !== undefined || !sessionId || !secret || !issued || !mac) return undefined
+    if (!PART.test(sessionId) || !PART.test(secret) || !ISSUED.test(issued) || !PART.test(mac))
+      return undefined
     // Compared as text, not decoded bytes: base64url leaves spare bits in the last character,
     // and only the one canonical spelling of a signature may verify.
     const presented = Buffer.from(mac)
-    const payload = `${sessionId}.${secret}`
-    for (const key of this.#keys) {
-      const expected = Buffer.from(this.#mac(key, payload))
+    const payload = `${sessionId}.${secret}.${issued}`
+    for (let keyIndex = 0; keyIndex < this.#keys.length; keyIndex++) {
+      const expected = Buffer.from(this.#mac(this.#keys[keyIndex]!, payload))
       if (presented.length === expected.length && timingSafeEqual(presented, expected))
-        return { sessionId, secret }
+        return { sessionId, secret, issuedAt: Number.parseInt(issued, 36) * 1000, keyIndex }
     }
     return undefined
+  }
+
+  #sign(sessionId: string, secret: string): string {
+    const payload = `${sessionId}.${secret}.${Math.floor(Date.now() / 1000).toString(36)}`
+    return `${payload}.${this.#mac(this.#keys[0]!, payload)}`
   }
 
   #mac(key: string, payload: string): string {
@@ -71,6 +88,8 @@ export class TokenSigner {
 export interface VerifiedToken extends TokenParts {
   /** `hashSecret(secret)`. */
   secretHash: string
+  /** The token itself. */
+  token: string
 }
 
 /**
@@ -84,7 +103,7 @@ export interface VerifiedToken extends TokenParts {
 export class VerifiedTokens {
   readonly #signer: TokenSigner
   readonly #capacity: number
-  readonly #verified = new Map<number, VerifiedToken & { token: string }>()
+  readonly #verified = new Map<number, VerifiedToken>()
 
   constructor(signer: TokenSigner, capacity = 1024) {
     this.#signer = signer

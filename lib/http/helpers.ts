@@ -5,7 +5,9 @@ import { forwardErrors, type NextFunction, redirect, sendJson, sendSessionError 
 import type { AppSessionValues } from './augment'
 
 /** A request that went through `sessionMiddleware()`. */
-export type RequestWithSession = IncomingMessage & { session?: Session }
+export type RequestWithSession<T extends object = AppSessionValues> = IncomingMessage & {
+  session?: Session<T>
+}
 
 /**
  * The request `authenticate` receives by default: `body` is whatever a body parser such as
@@ -22,7 +24,7 @@ export interface LoginResult<T extends object = AppSessionValues> {
 
 /** Options of `login()`. */
 export interface LoginOptions {
-  /** Redirect here (303) after a login instead of answering `200 { token, uid }`. @default undefined */
+  /** Redirect here (303) after a login instead of answering `200 { uid }`. @default undefined */
   successRedirect?: string
   /** Redirect here (303) after a refused login instead of answering 401. @default undefined */
   failureRedirect?: string
@@ -43,7 +45,8 @@ export interface RequireSessionOptions {
 /**
  * A login route: `authenticate(req)` resolves `{ uid, values }` for a user who may log in, or
  * `null`. On success it creates a new session (new id, new token: no fixation) and answers
- * `200 { token, uid }`; on `null`, `401 { error: 'LOGIN_FAILED' }`. Errors go to `next(error)`.
+ * `200 { uid }`, with `token` beside it only for a client that reads tokens outside the cookie
+ * (an API client: never a browser); on `null`, `401` LOGIN_FAILED (211). Errors go to `next(error)`.
  *
  * @example
  * app.post('/login', express.json(), login(async (req) => checkPassword(req.body) ? { uid: req.body.user } : null))
@@ -59,11 +62,11 @@ export function login<Req extends IncomingMessage = LoginRequest, T extends obje
     const user = await authenticate(req)
     if (!user) {
       if (options.failureRedirect) return redirect(res, options.failureRedirect)
-      return sendJson(res, 401, { error: 'LOGIN_FAILED', message: 'wrong user name or password' })
+      return sendSessionError(res, new SessionError('LOGIN_FAILED', 'wrong user name or password'))
     }
     const token = await (session as Session<T>).create(user.uid, user.values ?? {})
     if (options.successRedirect) return redirect(res, options.successRedirect)
-    sendJson(res, 200, { token, uid: user.uid })
+    sendJson(res, 200, session.exposesToken() ? { token, uid: user.uid } : { uid: user.uid })
   })
 }
 

@@ -2,15 +2,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { parse, serialize } from 'cookie'
 import { MAX_COOKIE_AGE } from '../core/expiry'
-import { MAX_TOKEN_LENGTH } from '../core/token'
 import type { ResolvedOptions } from '../session/options'
 
 /** A request as this package reads it: Express's, Connect's or node:http's. */
 export type TokenRequest = IncomingMessage & { cookies?: unknown; secure?: boolean }
 
+/** Longest `Cookie` header parsed; a longer one is refused unread, as a token that cannot be used. */
+const MAX_COOKIE_HEADER = 16384
+
 /**
- * Where the token travels: read from the request header (which wins) or the cookie, written
- * back as `Set-Cookie` and as the response header. Nothing here throws on hostile input.
+ * What a request presents: a token and where it travelled, a token that cannot be used (with the
+ * reason, for the debug log), or nothing.
+ */
+export type PresentedToken =
+  | { token: string; via: 'header' | 'cookie'; unusable?: undefined }
+  | { unusable: string; token?: undefined; via?: undefined }
+  | undefined
+
+/**
+ * Where the token travels: read from the request header (which wins) or the cookie; written back
+ * as `Set-Cookie`, and as the response header only to a client that reads it there (see
+ * `exposesToken`). Nothing here throws on hostile input.
  */
 export class TokenTransport {
   readonly #options: ResolvedOptions
@@ -22,46 +34,51 @@ export class TokenTransport {
   }
 
   /**
-   * The token the request presents, or `undefined` when it presents none. `req.cookies` (from
-   * `cookie-parser`, or an adapter that hands cookies over parsed) is looked at only when the
-   * `Cookie` header does not carry the token, since it mostly holds the same cookies: on Express,
-   * a property a request lacks costs a walk up its prototype chain.
+   * The token the request presents. `req.cookies` (from `cookie-parser`, or an adapter that hands
+   * cookies over parsed) is looked at only when the `Cookie` header does not carry the token.
+   * Names are looked up as own properties, so `constructor` or `__proto__` is a name like another.
    */
-  read(req: TokenRequest): string | undefined {
+  read(req: TokenRequest): PresentedToken {
     const headers = req.headers
-    if (this.#headerKey !== undefined) {
+    if (this.#headerKey !== undefined && Object.hasOwn(headers, this.#headerKey)) {
       const value = headers[this.#headerKey]
       const header = Array.isArray(value) ? value[0] : value
-      if (header) return header
+      if (header) return { token: header, via: 'header' }
     }
     if (this.#options.cookie === false) return undefined
-    const fromHeader = headers.cookie === undefined ? undefined : this.#fromCookieHeader(headers.cookie)
-    if (fromHeader !== undefined) return fromHeader
+    const cookieHeader = headers.cookie
+    if (cookieHeader !== undefined) {
+      if (cookieHeader.length > MAX_COOKIE_HEADER)
+        return { unusable: `the Cookie header is over ${MAX_COOKIE_HEADER} characters` }
+      const fromHeader = ownString(parseCookies(cookieHeader), this.#options.name)
+      if (fromHeader) return { token: fromHeader, via: 'cookie' }
+    }
     const parsed = req.cookies
     if (parsed === null || typeof parsed !== 'object') return undefined
-    const value = (parsed as Record<string, unknown>)[this.#options.name]
-    return typeof value === 'string' && Object.hasOwn(parsed, this.#options.name)
-      ? value || undefined
-      : undefined
-  }
-
-  #fromCookieHeader(header: string): string | undefined {
-    if (header.length > 16384) return undefined
-    try {
-      const value = parse(header)[this.#options.name]
-      return value && value.length <= MAX_TOKEN_LENGTH * 3 ? value : undefined
-    } catch {
-      return undefined
-    }
+    const fromParser = ownString(parsed, this.#options.name)
+    return fromParser ? { token: fromParser, via: 'cookie' } : undefined
   }
 
   /**
-   * Sends a token: `Set-Cookie` lasting `cookieAge` seconds, and the response header. The cookie
-   * lasts at least as long as the server keeps the session, so the browser never drops a live one.
+   * Whether responses to this request may carry the token outside the cookie (the response
+   * header, `login()`'s body): only where header tokens are on, and either cookies are off or the
+   * client is no browser that uses the cookie. Every current browser sends `Sec-Fetch-Site`,
+   * which no page script can remove or forge, so a page never sees its token.
    */
-  send(req: TokenRequest, res: ServerResponse, token: string, cookieAge: number): void {
+  exposesToken(req: TokenRequest, presented: PresentedToken): boolean {
+    if (this.#options.header === false) return false
+    if (this.#options.cookie === false) return true
+    // every current browser sends Sec-Fetch-Site; fetch() outside a browser sends Sec-Fetch-Mode only
+    return req.headers['sec-fetch-site'] === undefined && presented?.via !== 'cookie'
+  }
+
+  /**
+   * Sends a token: `Set-Cookie` lasting `cookieAge` seconds (at least as long as the server keeps
+   * the session, so the browser never drops a live one), and the response header when `exposed`.
+   */
+  send(req: TokenRequest, res: ServerResponse, token: string, cookieAge: number, exposed: boolean): void {
     if (res.headersSent) return
-    if (this.#options.header !== false) res.setHeader(this.#options.header, token)
+    if (exposed && this.#options.header !== false) res.setHeader(this.#options.header, token)
     this.#setCookie(req, res, token, Math.min(Math.max(cookieAge, 1), MAX_COOKIE_AGE))
   }
 
@@ -75,7 +92,8 @@ export class TokenTransport {
   #setCookie(req: TokenRequest, res: ServerResponse, value: string, maxAge: number): void {
     const cookie = this.#options.cookie
     if (cookie === false) return
-    const secure = cookie.secure === 'auto' ? isSecure(req) : cookie.secure
+    // browsers drop a SameSite=None cookie without Secure, so it always has it
+    const secure = cookie.sameSite === 'none' || (cookie.secure === 'auto' ? isSecure(req) : cookie.secure)
     const line = serialize(this.#options.name, value, {
       path: cookie.path,
       httpOnly: cookie.httpOnly,
@@ -94,6 +112,22 @@ export class TokenTransport {
     ).filter((other) => !other.startsWith(prefix))
     res.setHeader('set-cookie', [...others, line])
   }
+}
+
+/** The cookies of a `Cookie` header; none when it cannot be parsed. */
+function parseCookies(header: string): Record<string, string | undefined> {
+  try {
+    return parse(header)
+  } catch {
+    return {}
+  }
+}
+
+/** `object[name]` when it is the object's own non-empty string, else `undefined`. */
+function ownString(object: object, name: string): string | undefined {
+  if (!Object.hasOwn(object, name)) return undefined
+  const value = (object as Record<string, unknown>)[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
 }
 
 function isSecure(req: TokenRequest): boolean {

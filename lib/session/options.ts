@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { MemoryStore } from '../stores/memory/memory-store'
 import { isUserSessionStore, type Store } from '../stores/store'
+import {
+  checkBoolean,
+  checkCookieAttribute,
+  checkKnownKeys,
+  checkOneOf,
+  checkSeconds,
+  checkSecretKeys,
+  checkToken,
+  checkWhole,
+} from './option-checks'
 
 /** Cookie attributes of the session cookie. */
 export interface SessionCookieOptions {
@@ -43,6 +53,18 @@ export interface SessionOptions {
   singleSession?: boolean
   /** Seconds the token replaced by `refresh()` still verifies, for requests already in flight. @default 0 */
   refreshGrace?: number
+  /**
+   * Store what a request wrote even when its response is a 500 or above. Off, the handler failed,
+   * so its writes are dropped; `create`, `refresh`, `destroy` and `save()` act at once regardless.
+   * @default false
+   */
+  saveOnServerError?: boolean
+  /**
+   * Most bytes a session's values may take as stored JSON (keys and values); a `set`, `update` or
+   * `create` past it throws SESSION_TOO_LARGE (215) and changes nothing. 0 turns it off.
+   * @default 65536
+   */
+  maxSessionBytes?: number
 }
 
 /** Options after defaults and validation: what the middleware runs on. */
@@ -59,6 +81,8 @@ export interface ResolvedOptions {
   readonly store: Store
   readonly singleSession: boolean
   readonly refreshGrace: number
+  readonly saveOnServerError: boolean
+  readonly maxSessionBytes: number
 }
 
 /** Shortest signing key accepted: an HMAC-SHA256 key should carry at least 128 bits. */
@@ -70,9 +94,13 @@ const DEFAULTS = {
   lifetime: 0,
   singleSession: false,
   refreshGrace: 0,
+  saveOnServerError: false,
+  maxSessionBytes: 65536,
 } as const
 const COOKIE_DEFAULTS = { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' } as const
-const TOKEN_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+const OPTION_KEYS = [...Object.keys(DEFAULTS), 'header', 'cookie', 'secret', 'store']
+const COOKIE_KEYS = ['path', 'domain', 'httpOnly', 'sameSite', 'secure', 'partitioned', 'priority']
 
 let warnedAboutRandomSecret = false
 
@@ -81,42 +109,53 @@ let warnedAboutRandomSecret = false
  * `TypeError` naming the option and the value. The caller's object is left untouched.
  */
 export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
-  const name = input.name ?? DEFAULTS.name
-  if (!TOKEN_CHARS.test(name))
-    throw new TypeError(`option name must be a cookie name token, got ${input.name}`)
-  const header = input.header ?? name
-  if (header !== false && !TOKEN_CHARS.test(header))
-    throw new TypeError(`option header must be a header name or false, got ${input.header}`)
-  for (const option of ['maxAge', 'lifetime', 'refreshGrace'] as const) {
-    const value = input[option]
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0))
-      throw new TypeError(`option ${option} must be a whole number of seconds >= 0, got ${value}`)
-  }
-  if (input.singleSession !== undefined && typeof input.singleSession !== 'boolean')
-    throw new TypeError(`option singleSession must be a boolean, got ${input.singleSession}`)
+  if (input === null || typeof input !== 'object') throw new TypeError('options must be an object')
+  checkKnownKeys(input, OPTION_KEYS, 'option')
+  const name = checkToken('name', input.name ?? DEFAULTS.name)
+  const header = input.header === false ? false : checkToken('header', input.header ?? name)
   const store = input.store ?? new MemoryStore()
-  if (typeof store.get !== 'function' || typeof store.create !== 'function')
-    throw new TypeError('option store must implement the Store interface (create, get, update, delete)')
-  if (input.singleSession && !isUserSessionStore(store))
+  for (const method of ['create', 'get', 'update', 'delete'] as const)
+    if (typeof store?.[method] !== 'function')
+      throw new TypeError('option store must implement the Store interface (create, get, update, delete)')
+  const singleSession = checkBoolean('singleSession', input.singleSession) ?? DEFAULTS.singleSession
+  if (singleSession && !isUserSessionStore(store))
     throw new TypeError('option singleSession needs a store with list() and deleteAll()')
   return Object.freeze({
-    ...DEFAULTS,
-    ...withoutUndefined(input),
     name,
     header,
-    cookie: resolveCookie(input.cookie),
+    cookie: resolveCookie(name, input.cookie),
+    maxAge: checkSeconds('maxAge', input.maxAge) ?? DEFAULTS.maxAge,
+    lifetime: checkSeconds('lifetime', input.lifetime) ?? DEFAULTS.lifetime,
     secret: resolveSecret(input.secret, store),
     store,
+    singleSession,
+    refreshGrace: checkSeconds('refreshGrace', input.refreshGrace) ?? DEFAULTS.refreshGrace,
+    saveOnServerError:
+      checkBoolean('saveOnServerError', input.saveOnServerError) ?? DEFAULTS.saveOnServerError,
+    maxSessionBytes: checkWhole('maxSessionBytes', input.maxSessionBytes) ?? DEFAULTS.maxSessionBytes,
   })
 }
 
-function resolveCookie(cookie: SessionCookieOptions | false | undefined): ResolvedOptions['cookie'] {
+function resolveCookie(
+  name: string,
+  cookie: SessionCookieOptions | false | undefined,
+): ResolvedOptions['cookie'] {
   if (cookie === false) return false
+  if (cookie !== undefined && (cookie === null || typeof cookie !== 'object'))
+    throw new TypeError(
+      `option cookie must be an object of cookie attributes or false, got ${String(cookie)}`,
+    )
+  checkKnownKeys(cookie ?? {}, COOKIE_KEYS, 'option cookie.')
   const resolved = { ...COOKIE_DEFAULTS, ...withoutUndefined(cookie ?? {}) }
-  if (!['lax', 'strict', 'none'].includes(resolved.sameSite))
-    throw new TypeError(`option cookie.sameSite must be 'lax', 'strict' or 'none', got ${resolved.sameSite}`)
-  if (resolved.secure !== 'auto' && typeof resolved.secure !== 'boolean')
-    throw new TypeError(`option cookie.secure must be true, false or 'auto', got ${resolved.secure}`)
+  checkOneOf('cookie.sameSite', resolved.sameSite, ['lax', 'strict', 'none'] as const)
+  checkOneOf('cookie.secure', resolved.secure, [true, false, 'auto'] as const)
+  checkOneOf('cookie.httpOnly', resolved.httpOnly, [true, false] as const)
+  if (resolved.partitioned !== undefined)
+    checkOneOf('cookie.partitioned', resolved.partitioned, [true, false] as const)
+  if (resolved.priority !== undefined)
+    checkOneOf('cookie.priority', resolved.priority, ['low', 'medium', 'high'] as const)
+  checkCookieAttribute(name, 'path', resolved.path)
+  checkCookieAttribute(name, 'domain', resolved.domain)
   if (resolved.sameSite === 'none' && resolved.secure === false)
     throw new TypeError(
       "option cookie.sameSite 'none' needs cookie.secure true or 'auto'; browsers drop it otherwise",
@@ -137,14 +176,10 @@ function resolveSecret(secret: SessionOptions['secret'], store: Store): readonly
     }
     return Object.freeze([randomBytes(32).toString('base64url')])
   }
-  const keys = typeof secret === 'string' ? [secret] : [...secret]
-  if (keys.length === 0) throw new TypeError('option secret must name at least one key')
-  for (const key of keys)
-    if (typeof key !== 'string' || key.length < MIN_SECRET_LENGTH)
-      throw new TypeError(
-        `option secret: every key must be a string of at least ${MIN_SECRET_LENGTH} characters`,
-      )
-  return Object.freeze(keys)
+  return checkSecretKeys(
+    typeof secret === 'string' ? [secret] : Array.isArray(secret) ? [...secret] : [secret],
+    MIN_SECRET_LENGTH,
+  )
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

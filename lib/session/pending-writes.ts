@@ -16,6 +16,7 @@ export class PendingWrites {
   #dirty = CLEAN
   /** The last flush in flight, which the next one queues behind; `undefined` once all settled. */
   #flushing: Promise<void> | undefined
+  #changes = 0
 
   /**
    * `firstWrite` is called when there is first something to store; `write` sends a change and
@@ -33,6 +34,11 @@ export class PendingWrites {
 
   unset(key: string): void {
     this.#writable().set(key, UNSET)
+  }
+
+  /** How many sets and unsets there have been: a response knows from it which came before its output. */
+  get changes(): number {
+    return this.#changes
   }
 
   /** Whether something is not stored yet: dirty keys, or a flush still in flight. */
@@ -103,6 +109,7 @@ export class PendingWrites {
   }
 
   #writable(): DirtyKeys {
+    this.#changes++
     if (this.#dirty === CLEAN) {
       this.#dirty = new Map()
       this.firstWrite()

@@ -8,8 +8,14 @@ export interface SessionContext {
   readonly signer: TokenSigner
   /** Sends a newly issued token to the client. */
   deliver(token: string, cookieAge: number): void
+  /** Whether a new token could still reach the client: false once the response's headers are sent. */
+  canDeliver(): boolean
   /** Tells the client to forget its token. */
   forget(): void
-  /** Called when the session first has something to store, so the middleware holds `res.end`. */
+  /** Called when the session first has something the response must wait for: writes, a new token. */
   dirtied(session: Session): void
+  /** Whether the response has ended, so that a change could reach neither the store nor the client. */
+  responseEnded(): boolean
+  /** Whether the token may travel outside the cookie to this client: the response header, `login()`'s body. */
+  exposesToken(): boolean
 }

@@ -1,12 +1,16 @@
 import { SessionError } from '../core/errors'
-import { MAX_COOKIE_AGE } from '../core/expiry'
-import { randomId } from '../core/token'
+import { cookieAge } from '../core/expiry'
 import { type JsonValue, type SessionValues, toStoredValue } from '../core/values'
 import type { SessionRecord } from '../stores/store'
+import { InFlight } from './in-flight'
+import type { ResolvedOptions } from './options'
+import { checkSize, OwnValues, storedBytes } from './own-values'
 import { PendingWrites } from './pending-writes'
 import type { SessionContext } from './session-context'
-import { type SessionInfo, toSessionInfo } from './session-info'
-import { storeCall, userStoreOf } from './store-calls'
+import type { SessionInfo } from './session-info'
+import { SessionReads } from './session-reads'
+import { createSession, rotateToken } from './token-lifecycle'
+import { endAllSessions, endSession, listSessions, revokeSession } from './user-sessions'
 
 /**
  * `req.session`: the session of one request. Reads are synchronous and come from a snapshot
@@ -14,7 +18,7 @@ import { storeCall, userStoreOf } from './store-calls'
  * mark keys dirty; the middleware sends only the dirty keys to the store when the response ends.
  * `T` types the values: `req.session.get('count')` is then `T['count'] | undefined`.
  */
-export class Session<T extends object = SessionValues> {
+export class Session<T extends object = SessionValues> extends SessionReads<T> {
   /** Why the token this request presented was refused; `undefined` when none was presented. */
   error: SessionError | undefined
 
@@ -22,17 +26,28 @@ export class Session<T extends object = SessionValues> {
   #record: SessionRecord | undefined
   #token: string | undefined
   #presentedToken: boolean
+  /** Admitted by the token `refresh()` replaced, inside its grace window: it may read and write only. */
+  readonly #graceOnly: boolean
+  readonly #inFlight = new InFlight()
   /** What this request changed and the store does not have yet; made at the first write, so reads allocate none. */
   #pending: PendingWrites | undefined
   /** `#record.values` once it is this request's own copy; the store's may be shared with other reads. */
-  #ownValues: Map<string, JsonValue> | undefined
+  #ownValues: OwnValues | undefined
 
   /** @internal Built by the middleware. */
-  constructor(context: SessionContext, record?: SessionRecord, token?: string, presentedToken = false) {
+  constructor(
+    context: SessionContext,
+    record?: SessionRecord,
+    token?: string,
+    presentedToken = false,
+    graceOnly = false,
+  ) {
+    super()
     this.#context = context
     this.#record = record
     this.#token = token
     this.#presentedToken = presentedToken
+    this.#graceOnly = graceOnly
   }
 
   /** `true` once a token was verified or a session created in this request. */
@@ -55,64 +70,43 @@ export class Session<T extends object = SessionValues> {
     return this.#token
   }
 
+  /** @internal The options of the middleware that made this session. */
+  get origin(): ResolvedOptions {
+    return this.#context.options
+  }
+
+  /** Whether this client may see its token outside the cookie: an API client, never a browser. */
+  exposesToken(): boolean {
+    return this.#context.exposesToken()
+  }
+
   /** When the session was created; `undefined` without a session. */
   get createdAt(): Date | undefined {
     return this.#record && new Date(this.#record.createdAt)
   }
 
-  /** The value of `key`, or `undefined` when absent (seed `Get`). */
-  get<K extends keyof T & string>(key: K): T[K] | undefined {
-    return this.#record?.values.get(key) as T[K] | undefined
-  }
-
-  /** The value of `key` when it is a string, else `''` (seed `GetString`); nothing is converted. */
-  getString(key: keyof T & string): string {
-    const value = this.#record?.values.get(key)
-    return typeof value === 'string' ? value : ''
-  }
-
-  /** The value of `key` when it is a number, else `0` (seed `GetInt*`, `GetFloat64`); nothing is converted. */
-  getNumber(key: keyof T & string): number {
-    const value = this.#record?.values.get(key)
-    return typeof value === 'number' ? value : 0
-  }
-
-  /** The value of `key` when it is a boolean, else `false`; nothing is converted. */
-  getBoolean(key: keyof T & string): boolean {
-    const value = this.#record?.values.get(key)
-    return typeof value === 'boolean' ? value : false
-  }
-
-  /** Whether `key` holds a value. */
-  has(key: keyof T & string): boolean {
-    return this.#record?.values.has(key) ?? false
-  }
-
-  /** A copy of all values, for `res.json(req.session)`. */
-  toJSON(): Partial<T> {
-    return Object.fromEntries(this.#record?.values ?? []) as Partial<T>
+  protected override currentValues(): ReadonlyMap<string, JsonValue> | undefined {
+    return this.#record?.values
   }
 
   /**
-   * Sets `key` (seed `Set`). The value must survive a JSON round trip unchanged, else this throws
-   * SESSION_ERROR (201) at once; without a session it throws SESSION_NOT_CREATED (204).
+   * Sets `key` (seed `Set`); the value must survive a JSON round trip unchanged, else SESSION_ERROR.
+   * Throws SESSION_NOT_CREATED without a session, RESPONSE_ENDED after the response, SESSION_TOO_LARGE.
    */
   set<K extends keyof T & string>(key: K, value: T[K]): this {
-    const values = this.#ownedValues('set')
+    const own = this.#ownedValues('set')
     const stored = toStoredValue(key, value)
-    values.set(key, stored)
+    own.set([[key, stored]])
     this.#writes().set(key, stored)
     return this
   }
 
   /** Sets several keys at once (seed `Update`); all are checked before any is set. */
   update(values: Partial<T>): this {
-    const current = this.#ownedValues('update')
+    const own = this.#ownedValues('update')
     const entries = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
-    for (const [key, stored] of entries) {
-      current.set(key, stored)
-      this.#writes().set(key, stored)
-    }
+    own.set(entries)
+    for (const [key, stored] of entries) this.#writes().set(key, stored)
     return this
   }
 
@@ -129,65 +123,59 @@ export class Session<T extends object = SessionValues> {
   }
 
   /**
-   * Logs in (seed `Create`): a brand-new session with a new id and token, sent as `Set-Cookie`
-   * and as the response header. Any session this request carried is destroyed first.
+   * Logs in (seed `Create`): a brand-new session with a new id and token, sent to the client. Any
+   * session this request carried is destroyed first. Throws HEADERS_SENT (212), changing nothing,
+   * once the response's headers are sent; the response waits for a create the app did not await.
    */
   async create(uid: string, values: Partial<T> = {}): Promise<string> {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > 512)
       throw new SessionError('SESSION_ERROR', 'uid must be a non-empty string of at most 512 characters')
     const initial = new Map(Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)]))
-    if (this.#record) await this.destroy()
-    const { options, signer } = this.#context
-    const id = options.store.createId?.(uid) ?? randomId()
-    const issued = signer.issue(id)
-    const now = Date.now()
-    const record: SessionRecord = {
-      id,
-      uid,
-      tokenHash: issued.tokenHash,
-      createdAt: now,
-      lastActiveAt: now,
-      maxAge: options.maxAge,
-      lifetime: options.lifetime,
-      values: initial,
-    }
-    await storeCall(() =>
-      options.store.create(copyForStore(record), { replaceOthers: options.singleSession }),
-    )
+    checkSize(storedBytes(initial), this.#context.options.maxSessionBytes)
+    return this.#tokenOperation('create', () => this.#create(uid, initial))
+  }
+
+  async #create(uid: string, initial: Map<string, JsonValue>): Promise<string> {
+    if (this.#record) await this.#destroy()
+    const { record, token } = await createSession(this.#context, uid, initial)
     this.#record = record
-    this.#ownValues = initial
-    this.#token = issued.token
+    this.#ownValues = new OwnValues(initial, this.#context.options.maxSessionBytes)
+    record.values = this.#ownValues.map
+    this.#token = token
     this.#pending?.discard()
     this.error = undefined
-    this.#context.deliver(issued.token, this.cookieAge())
-    return issued.token
+    this.#context.deliver(token, cookieAge(record))
+    return token
   }
 
   /**
    * Issues a new token for this session, data kept (seed `Refresh`); the previous token then
    * fails with SESSION_REPLACED once `refreshGrace` has passed. Call it after any privilege change.
+   * Refused with SESSION_REPLACED for a request admitted only by the grace window, or when a
+   * concurrent refresh won; with HEADERS_SENT (212), changing nothing, once headers are sent.
    */
   async refresh(): Promise<string> {
     const record = this.#live('refresh')
-    const { options, signer } = this.#context
-    const issued = signer.issue(record.id)
-    const grace = options.refreshGrace
-    const token = {
-      tokenHash: issued.tokenHash,
-      replaces: record.tokenHash,
-      ...(grace > 0 ? { previousTokenExpiresAt: Date.now() + grace * 1000 } : {}),
-    }
-    if (!(await storeCall(() => options.store.update(record.id, { token })))) await this.#lostRotation()
-    record.tokenHash = issued.tokenHash
-    this.#token = issued.token
-    this.#context.deliver(issued.token, this.cookieAge())
-    return issued.token
+    this.#refuseGraceOnly('refresh')
+    return this.#tokenOperation('refresh', () => this.#refresh(record))
+  }
+
+  async #refresh(record: SessionRecord): Promise<string> {
+    const token = await rotateToken(this.#context, record)
+    if (token === undefined) this.#lost()
+    this.#token = token
+    this.#context.deliver(token, cookieAge(record))
+    return token
   }
 
   /** Logs out (seed `Delete`): deletes the session from the store and clears the cookie. */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    return this.#inFlight.track(this.#destroy())
+  }
+
+  async #destroy(): Promise<void> {
     const record = this.#record
-    if (record) await storeCall(() => this.#context.options.store.delete(record.id))
+    if (record) await endSession(this.#context.options.store, record.id)
     this.#end()
   }
 
@@ -200,42 +188,47 @@ export class Session<T extends object = SessionValues> {
   }
 
   /**
-   * @internal What the middleware calls when the response ends: like `save()`, but answers
-   * `undefined` when the store took the change synchronously, so the response need not wait a turn.
+   * @internal What the response waits for before its first byte: the operations under way, then
+   * the dirty keys; `undefined` when there is nothing, or the store took it synchronously.
    */
-  commit(): Promise<void> | undefined {
-    return this.#pending?.commit()
+  beforeOutput(): Promise<void> | undefined {
+    const running = this.#inFlight.settled()
+    if (running === undefined) return this.#pending?.commit()
+    return running.then(() => this.#pending?.commit())
+  }
+
+  /** @internal How many changes this request made: output knows which came before it. */
+  get changes(): number {
+    return this.#pending?.changes ?? 0
+  }
+
+  /** @internal Forgets what this request wrote: its handler failed. */
+  discardWrites(): void {
+    this.#pending?.discard()
   }
 
   /** This user's live sessions, oldest first, without tokens. */
   async sessions(): Promise<SessionInfo[]> {
-    const record = this.#live('sessions')
-    const summaries = await storeCall(() => userStoreOf(this.#context.options.store).list(record.uid))
-    return summaries.map((summary) => toSessionInfo(summary, record.id))
+    return listSessions(this.#context.options.store, this.#live('sessions'))
   }
 
-  /** Ends another session of this user; an id that is not this user's is refused with SESSION_UNKNOWN. */
+  /**
+   * Ends another session of this user; an id that is not this user's is refused with SESSION_UNKNOWN,
+   * and a request admitted only by the grace window with SESSION_REPLACED.
+   */
   async revoke(id: string): Promise<void> {
     const record = this.#live('revoke')
+    this.#refuseGraceOnly('revoke')
     if (id === record.id) return this.destroy()
-    const summaries = await storeCall(() => userStoreOf(this.#context.options.store).list(record.uid))
-    if (!summaries.some((summary) => summary.id === id))
-      throw new SessionError('SESSION_UNKNOWN', 'no session of this user has that id')
-    await storeCall(() => this.#context.options.store.delete(id))
+    await revokeSession(this.#context.options.store, record, id)
   }
 
-  /** Logs out everywhere: every session of this user, this one included. */
+  /** Logs out everywhere: every session of this user, this one included (not from a grace-only request). */
   async destroyAll(): Promise<void> {
     const record = this.#live('destroyAll')
-    await storeCall(() => userStoreOf(this.#context.options.store).deleteAll(record.uid))
-    this.#end()
-  }
-
-  /** @internal Seconds the cookie must last so the browser keeps it as long as the server does. */
-  cookieAge(): number {
-    const record = this.#record
-    if (!record || record.lifetime === 0) return MAX_COOKIE_AGE
-    return Math.ceil((record.createdAt + record.lifetime * 1000 - Date.now()) / 1000)
+    this.#refuseGraceOnly('destroyAll')
+    const store = this.#context.options.store
+    await this.#inFlight.track(endAllSessions(store, record.uid).then(() => this.#end()))
   }
 
   #writes(): PendingWrites {
@@ -250,31 +243,43 @@ export class Session<T extends object = SessionValues> {
     return this.#pending
   }
 
+  /** Runs a create or refresh whose token must reach the client: refused before it starts once it cannot. */
+  #tokenOperation(operation: string, run: () => Promise<string>): Promise<string> {
+    if (!this.#context.canDeliver())
+      throw new SessionError(
+        'HEADERS_SENT',
+        `cannot ${operation}: the response's headers are sent, so a new token could not reach the client`,
+      )
+    this.#context.dirtied(this as unknown as Session)
+    return this.#inFlight.track(run())
+  }
+
+  #refuseGraceOnly(operation: string): void {
+    if (!this.#graceOnly) return
+    throw new SessionError('SESSION_REPLACED', `cannot ${operation} with a token refresh() replaced`)
+  }
+
   /** This request's own copy of the values, to change: made from the store's at the first change. */
-  #ownedValues(operation: string): Map<string, JsonValue> {
+  #ownedValues(operation: string): OwnValues {
+    if (this.#context.responseEnded())
+      throw new SessionError(
+        'RESPONSE_ENDED',
+        `cannot ${operation} after the response ended: save() or change values before answering`,
+      )
     const record = this.#live(operation)
-    if (this.#ownValues === undefined) record.values = this.#ownValues = new Map(record.values)
+    if (this.#ownValues === undefined) {
+      this.#ownValues = new OwnValues(record.values, this.#context.options.maxSessionBytes)
+      record.values = this.#ownValues.map
+    }
     return this.#ownValues
   }
 
   #live(operation: string): SessionRecord {
-    if (!this.#record)
-      throw new SessionError(
-        'SESSION_NOT_CREATED',
-        `cannot ${operation}: this request has no session, log in first`,
-      )
-    return this.#record
-  }
-
-  /** The store refused a rotation: a concurrent refresh won while the session lives on, or it ended. */
-  async #lostRotation(): Promise<never> {
-    const current = await storeCall(() => this.#context.options.store.get(this.#record!.id))
-    if (current !== undefined && current.ended === undefined)
-      throw new SessionError(
-        'SESSION_REPLACED',
-        'another request refreshed this session first; use its token',
-      )
-    this.#lost()
+    if (this.#record) return this.#record
+    throw new SessionError(
+      'SESSION_NOT_CREATED',
+      `cannot ${operation}: this request has no session, log in first`,
+    )
   }
 
   /** The session ended elsewhere (logout, expiry, a newer login): what this request wrote is not stored. */
@@ -292,9 +297,4 @@ export class Session<T extends object = SessionValues> {
     this.#pending?.discard()
     if (hadSession) this.#context.forget()
   }
-}
-
-/** The store gets its own copy, so this request's later writes stay dirty until flushed. */
-function copyForStore(record: SessionRecord): SessionRecord {
-  return { ...record, values: new Map(record.values) }
 }

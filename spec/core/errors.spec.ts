@@ -13,6 +13,11 @@ describe('SessionError', () => {
       [208, 'SESSION_UNKNOWN', 401],
       [209, 'SESSION_REPLACED', 401],
       [210, 'STORE_UNAVAILABLE', 503],
+      [211, 'LOGIN_FAILED', 401],
+      [212, 'HEADERS_SENT', 500],
+      [213, 'RESPONSE_ENDED', 500],
+      [214, 'CSRF_REJECTED', 403],
+      [215, 'SESSION_TOO_LARGE', 413],
     ])
   })
 

@@ -12,9 +12,13 @@ const key = 'test-secret-that-is-long-enough-0123456789'
 describe('TokenSigner', () => {
   const signer = new TokenSigner([key])
 
-  it('issues <sessionId>.<secret>.<hmac> tokens with 128 random bits of secret', () => {
+  it('issues <sessionId>.<secret>.<issued>.<hmac> tokens with 128 random bits of secret', () => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 11, 4, 12, 0, 30, 500) })
     const { token, tokenHash } = signer.issue(randomId())
-    const [sessionId, secret, mac] = token.split('.')
+    const [sessionId, secret, issued, mac] = token.split('.')
+    jest.useRealTimers()
+    expect(Number.parseInt(issued!, 36)).toBe(Date.UTC(2026, 11, 4, 12, 0, 30) / 1000)
+    expect(signer.verify(token)).toMatchObject({ issuedAt: Date.UTC(2026, 11, 4, 12, 0, 30), keyIndex: 0 })
     expect(Buffer.from(secret!, 'base64url')).toHaveLength(16)
     expect(Buffer.from(sessionId!, 'base64url')).toHaveLength(16)
     expect(Buffer.from(mac!, 'base64url')).toHaveLength(32)
@@ -73,8 +77,12 @@ describe('TokenSigner', () => {
   it('verifies with every key of a rotation, signs with the first', () => {
     const old = new TokenSigner(['old-key-that-is-long-enough-000000000000'])
     const rotated = new TokenSigner([key, 'old-key-that-is-long-enough-000000000000'])
-    expect(rotated.verify(old.issue(randomId()).token)).toBeDefined()
+    const oldToken = old.issue(randomId()).token
+    const parts = rotated.verify(oldToken)!
+    expect(parts.keyIndex).toBe(1)
     expect(old.verify(rotated.issue(randomId()).token)).toBeUndefined()
+    const reissued = rotated.verify(rotated.reissue(parts))
+    expect(reissued).toMatchObject({ sessionId: parts.sessionId, secret: parts.secret, keyIndex: 0 })
   })
 })
 

@@ -31,6 +31,7 @@ const DOCUMENTS = [
   'bench/README.md',
   'docs/redis.md',
   'docs/reliability.md',
+  'docs/writing-a-store.md',
   'examples/README.md',
 ]
 
@@ -186,6 +187,14 @@ describe('README.md', () => {
     expect(unchecked.length).toBeLessThanOrEqual(MAX_UNCHECKED_BLOCKS)
   })
 
+  for (const block of blocks)
+    it(`line ${block.line}: the block after <!-- ${block.marker ?? 'no comment'} -->`, () => {
+      expect(problemOf(block)).toBeUndefined()
+    })
+})
+
+describe('docs/writing-a-store.md', () => {
+  const blocks = codeBlocks(read('docs/writing-a-store.md')).filter((block) => TYPESCRIPT.has(block.language))
   for (const block of blocks)
     it(`line ${block.line}: the block after <!-- ${block.marker ?? 'no comment'} -->`, () => {
       expect(problemOf(block)).toBeUndefined()

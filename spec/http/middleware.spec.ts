@@ -1,12 +1,17 @@
-import type { ServerResponse } from 'node:http'
+import { createServer, IncomingMessage, OutgoingMessage, ServerResponse } from 'node:http'
 import request from 'supertest'
 import { sessionMiddleware } from '../../lib/http/middleware'
 import type { SessionOptions } from '../../lib/session/options'
+import type { Session } from '../../lib/session/session'
 import { MemoryStore } from '../../lib/stores/memory/memory-store'
 import { createApp, FRAMEWORKS, type Framework, type Routes } from '../support/apps'
 import { countingStore, failingStore, gatedStore } from '../support/stores'
 
 const secret = 'test-secret-that-is-long-enough-0123456789'
+
+/** Every own property of `object` with its descriptor: a replaced method shows as a changed value. */
+const ownPropertiesOf = (object: object) =>
+  Reflect.ownKeys(object).map((key) => [String(key), Object.getOwnPropertyDescriptor(object, key)])
 
 const cookieOf = (res: request.Response): string | undefined =>
   ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((line) => line.startsWith('_cookie_vars='))
@@ -157,10 +162,25 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       )
     })
 
-    it('leaves req.session alone when a second sessionMiddleware() meets the same request', async () => {
+    it('leaves req.session alone when the same sessionMiddleware() meets a request twice', async () => {
       const token = await loginAs(app())
       const getsBefore = store.calls.get
-      const second = sessionMiddleware({ secret, store })
+      const middleware = sessionMiddleware({ secret, store })
+      const server = createServer((req, res) => {
+        const request = req as IncomingMessage & { session: Session }
+        middleware(req, res, () => {
+          request.session.set('a', 1)
+          middleware(req, res, () => res.end(JSON.stringify({ a: request.session.get('a') })))
+        })
+      })
+      const res = await request(server).post('/twice').set('Cookie', `_cookie_vars=${token}`)
+      expect(JSON.parse(res.text)).toEqual({ a: 1 })
+      expect(store.calls.get - getsBefore).toBe(1)
+    })
+
+    it('refuses at once a second, different sessionMiddleware() on a request that has a session, naming both', async () => {
+      const token = await loginAs(app())
+      const second = sessionMiddleware({ secret, store, name: 'admin' })
       let first: unknown
       const remounted: Routes = {
         'POST /remounted': [
@@ -175,8 +195,8 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
         ],
       }
       const res = await request(app({}, remounted)).post('/remounted').set('Cookie', `_cookie_vars=${token}`)
-      expect(JSON.parse(res.text)).toEqual({ same: true, a: 1 })
-      expect(store.calls.get - getsBefore).toBe(1)
+      expect([res.status, res.body.error, first === undefined]).toEqual([500, 'SESSION_ERROR', false])
+      expect(res.body.message).toMatch(/"_cookie_vars" and "admin"/)
     })
 
     it('lets a request read its own writes', async () => {
@@ -344,17 +364,28 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       await expect(request(broken).post('/stream').set('Cookie', `_cookie_vars=${token}`)).rejects.toThrow()
     })
 
-    it('holds res.end without adding a property to the response', async () => {
+    it('changes nothing outside the one response it holds: no prototype, no other response', async () => {
+      const prototypes = [ServerResponse.prototype, OutgoingMessage.prototype, IncomingMessage.prototype]
+      const before = prototypes.map(ownPropertiesOf)
       const token = await loginAs(app())
-      const probing: Routes = {
-        'POST /probe': (req, res: ServerResponse) => {
-          req.session.set('a', 1)
-          res.end(JSON.stringify({ ownEnd: Object.hasOwn(res, 'end') }))
-        },
-      }
-      const res = await request(app({}, probing)).post('/probe').set('Cookie', `_cookie_vars=${token}`)
-      expect(JSON.parse(res.text)).toEqual({ ownEnd: false })
-      expect(store.changes.at(-1)).toEqual({ set: new Map([['a', 1]]) })
+      const gated = gatedStore(store)
+      const held = createApp(framework, { secret, store: gated.store })
+      const bystander = createServer((_req, res) => {
+        res.setHeader('x-bystander', 'yes')
+        res.end('plain')
+      })
+      const writing = request(held).post('/increment').set('Cookie', `_cookie_vars=${token}`)
+      const answered = writing.then((res) => res)
+      await gated.updateEntered
+      const plain = await request(bystander).get('/')
+      gated.open()
+      expect([(await answered).body.count, plain.status, plain.text, plain.headers['x-bystander']]).toEqual([
+        1,
+        200,
+        'plain',
+        'yes',
+      ])
+      expect(prototypes.map(ownPropertiesOf)).toEqual(before)
     })
 
     it.each([
@@ -390,11 +421,15 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       expect([res.status, res.headers['x-updates-at-end']]).toEqual([200, '1'])
     })
 
-    it('ignores a second end while the write is waiting for the store', async () => {
+    it('answers a second end while the write waits as Node does after end: the first answer goes out', async () => {
       const gated = gatedStore(store)
+      let reported: unknown
       const twice: Routes = {
         'POST /twice': (req, res: ServerResponse) => {
           req.session.set('a', 1)
+          res.on('error', (error: NodeJS.ErrnoException) => {
+            reported = error.code
+          })
           res.end('first')
           res.end('second')
         },
@@ -406,7 +441,7 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       await gated.updateEntered
       gated.open()
       const res = await answered
-      expect([res.status, res.text]).toEqual([200, 'first'])
+      expect([res.status, res.text, reported]).toEqual([200, 'first', 'ERR_STREAM_WRITE_AFTER_END'])
     })
 
     it('passes a store failure while verifying to next() as 503 STORE_UNAVAILABLE', async () => {

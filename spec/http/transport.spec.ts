@@ -8,7 +8,9 @@ import express from 'express'
 import request from 'supertest'
 import { sendJson } from '../../lib/http/answers'
 import { sessionMiddleware } from '../../lib/http/middleware'
+import { type TokenRequest, TokenTransport } from '../../lib/http/transport'
 import type { SessionOptions } from '../../lib/session/options'
+import { resolveOptions } from '../../lib/session/options'
 import { MemoryStore } from '../../lib/stores/memory/memory-store'
 import { createApp, FRAMEWORKS, type Framework } from '../support/apps'
 
@@ -34,13 +36,10 @@ describe.each(FRAMEWORKS)('where the token travels, on %s', (framework: Framewor
   it('ignores header tokens when header is false', async () => {
     const server = app({ header: false })
     const login = await request(server).post('/login').send({ uid: 'u' })
-    expect(login.headers._cookie_vars).toBeUndefined()
-    expect((await request(server).get('/me').set('_cookie_vars', login.body.token)).body.error).toBe(
-      'TOKEN_EMPTY',
-    )
-    expect((await request(server).get('/me').set('Cookie', `_cookie_vars=${login.body.token}`)).status).toBe(
-      200,
-    )
+    const token = /^_cookie_vars=([^;]+)/.exec(cookieOf(login) ?? '')![1]!
+    expect([login.headers._cookie_vars, login.body.token]).toEqual([undefined, undefined])
+    expect((await request(server).get('/me').set('_cookie_vars', token)).body.error).toBe('TOKEN_EMPTY')
+    expect((await request(server).get('/me').set('Cookie', `_cookie_vars=${token}`)).status).toBe(200)
   })
 
   it('uses a custom name for the cookie and the header, and a custom header', async () => {
@@ -190,4 +189,34 @@ describe('with cookie-parser', () => {
       exists: true,
     })
   })
+})
+
+describe('TokenTransport.read()', () => {
+  const transport = new TokenTransport(
+    resolveOptions({ secret: 'test-secret-that-is-long-enough-0123456789' }),
+  )
+  const read = (headers: Record<string, string>) => transport.read({ headers } as unknown as TokenRequest)
+
+  it('calls a Cookie header too long to parse unusable, so it answers as a forged token, not as none', () => {
+    expect(read({ cookie: `_cookie_vars=a.b.c.d; pad=${'x'.repeat(17000)}` })).toEqual({
+      unusable: expect.stringMatching(/over 16384/),
+    })
+  })
+
+  it.each(['constructor', '__proto__', 'toString'])(
+    'reads a cookie named %s as its own property only',
+    (name) => {
+      const named = new TokenTransport(
+        resolveOptions({ secret: 'test-secret-that-is-long-enough-0123456789', name }),
+      )
+      const presented = (headers: Record<string, string>) =>
+        named.read({ headers } as unknown as TokenRequest)
+      expect(presented({ cookie: 'other=1' })).toBeUndefined()
+      expect(presented({ cookie: `${name}=tok` })).toEqual({ token: 'tok', via: 'cookie' })
+      expect(presented({ [name.toLowerCase()]: 'head' } as Record<string, string>)).toEqual({
+        token: 'head',
+        via: 'header',
+      })
+    },
+  )
 })

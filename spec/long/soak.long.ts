@@ -1,6 +1,6 @@
 /**
  * Soak: 200,000 requests of logins, reads, writes and logouts on each store. The heap after a
- * forced GC at the end is within 10% of the heap after warm-up, and the memory store holds no
+ * forced GC at the end has grown by at most 10% over the heap after warm-up, and the memory store holds no
  * session that should be gone (logged out, or idle past maxAge and swept).
  */
 import { Redis } from 'ioredis'
@@ -83,7 +83,8 @@ describe.each(['memory', 'redis'] as const)('soak on the %s store', (kind) => {
         `${(warmHeap / 1e6).toFixed(1)} MB, at the end ${(endHeap / 1e6).toFixed(1)} MB ` +
         `(${(((endHeap - warmHeap) / warmHeap) * 100).toFixed(1)}%); sessions (or Redis keys) left ${stats.size}`,
     )
-    expect(Math.abs(endHeap - warmHeap) / warmHeap).toBeLessThanOrEqual(0.1)
+    // a leak grows the heap; one that ends smaller than after warm-up (collected warm-up garbage) is fine
+    expect((endHeap - warmHeap) / warmHeap).toBeLessThanOrEqual(0.1)
     expect(stats.unhandled).toBe(0)
     expect(stats.size).toBe(0)
   })

@@ -17,6 +17,8 @@ describe('resolveOptions()', () => {
       store,
       singleSession: false,
       refreshGrace: 0,
+      saveOnServerError: false,
+      maxSessionBytes: 65536,
     })
   })
 
@@ -42,11 +44,40 @@ describe('resolveOptions()', () => {
     ['secret', { secret: 'short' }],
     ['secret', { secret: [] }],
     ['store', { store: {} as Store }],
+    ['name', { name: 123 as never }],
+    ['header', { header: true as never }],
+    ['maxAge', { maxAge: 2 ** 32 + 1 }],
+    ['lifetime', { lifetime: 2 ** 31 }],
+    ['refreshGrace', { refreshGrace: Number.POSITIVE_INFINITY }],
+    ['saveOnServerError', { saveOnServerError: 1 as never }],
+    ['maxSessionBytes', { maxSessionBytes: -1 }],
+    ['maxSessionBytes', { maxSessionBytes: 1.5 }],
+    ['cookie.domain', { cookie: { domain: 'bad domain;' } }],
+    ['cookie.path', { cookie: { path: '/a;b' } }],
+    ['cookie.priority', { cookie: { priority: 'urgent' as never } }],
+    ['cookie.httpOnly', { cookie: { httpOnly: 'yes' as never } }],
+    ['cookie.', { cookie: { maxage: 5 } as never }],
+    ['"sekret"', { sekret: 'x' } as never],
+    ['"maxage"', { maxage: 5 } as never],
+    ['secret', { secret: ' '.repeat(40) }],
+    ['secret', { secret: 'a'.repeat(40) }],
   ])('throws a TypeError naming option %s', (option, input) => {
     expect(() => resolveOptions({ secret, ...input })).toThrow(
       new RegExp(`option ${option.replace('.', '\\.')}`),
     )
+    expect(() => resolveOptions({ secret, ...input })).toThrow(
+      // the message names the value, or for an unknown key the known ones
+      /got |known ones|every key|a key must|at least one key|Store interface|valid cookie|needs cookie.secure/,
+    )
     expect(() => resolveOptions({ secret, ...input })).toThrow(TypeError)
+  })
+
+  it.each(['constructor', '__proto__', 'toString'])('takes %s as a name like another', (name) => {
+    expect(resolveOptions({ secret, name }).name).toBe(name)
+  })
+
+  it('gives a SameSite=None cookie Secure even where secure is auto', () => {
+    expect(resolveOptions({ secret, cookie: { sameSite: 'none' } }).cookie).toMatchObject({ secure: 'auto' })
   })
 
   it('requires a secret for any store but the memory store', () => {

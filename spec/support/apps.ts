@@ -17,6 +17,9 @@ type Request = IncomingMessage & { session: Session; body?: Record<string, unkno
 type Next = (error?: unknown) => void
 type Handler = (req: Request, res: ServerResponse, next: Next) => void | Promise<void>
 
+/** Middleware a test mounts in front of the session's, such as `csrfGuard()`. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void
+
 /** Extra routes a test adds, keyed `'METHOD /path'`. */
 export type Routes = Record<string, Handler | Handler[]>
 
@@ -113,11 +116,31 @@ function route(routes: Routes, req: Request, res: ServerResponse, done: Next): v
   run(0)
 }
 
+/** Runs `middleware` one after the other, as Express and Connect would, then `done`. */
+function inTurn(
+  middleware: readonly Middleware[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  done: Next,
+): void {
+  const run = (index: number, error?: unknown): void => {
+    const next = middleware[index]
+    if (error !== undefined || !next) return done(error)
+    next(req, res, (nextError?: unknown) => run(index + 1, nextError))
+  }
+  run(0)
+}
+
 /**
- * A real HTTP server of `framework` with the session middleware and the standard routes (plus
- * `routes`), not yet listening: supertest starts it on a free loopback port.
+ * A real HTTP server of `framework` with `first` (none by default), the session middleware and the
+ * standard routes (plus `routes`), not yet listening: supertest starts it on a free loopback port.
  */
-export function createApp(framework: Framework, options: SessionOptions = {}, routes: Routes = {}): Server {
+export function createApp(
+  framework: Framework,
+  options: SessionOptions = {},
+  routes: Routes = {},
+  first: readonly Middleware[] = [],
+): Server {
   const middleware = sessionMiddleware(options)
   const all = { ...standardRoutes, ...routes }
   const router = (req: IncomingMessage, res: ServerResponse, next: Next) =>
@@ -126,6 +149,7 @@ export function createApp(framework: Framework, options: SessionOptions = {}, ro
     case 'express 5':
     case 'express 4': {
       const app = (framework === 'express 5' ? express5() : express4()) as ReturnType<typeof express5>
+      for (const one of first) app.use(one)
       app.use(middleware)
       app.use(readJson as never)
       app.use(router)
@@ -134,6 +158,7 @@ export function createApp(framework: Framework, options: SessionOptions = {}, ro
     }
     case 'connect': {
       const app = connect()
+      for (const one of first) app.use(one)
       app.use(middleware as never)
       app.use(readJson as never)
       app.use(router)
@@ -146,12 +171,7 @@ export function createApp(framework: Framework, options: SessionOptions = {}, ro
       return createServer((req, res) => {
         const fail = (error?: unknown) =>
           error === undefined ? sendJson(res, 404, {}) : answerError(error, res)
-        middleware(req, res, (error) => {
-          if (error !== undefined) return fail(error)
-          readJson(req as Request, res, (bodyError) =>
-            bodyError === undefined ? router(req, res, fail) : fail(bodyError),
-          )
-        })
+        inTurn([...first, middleware, readJson as Middleware, router], req, res, fail)
       })
   }
 }

@@ -73,3 +73,23 @@ export function gatedStore<S extends Store>(store: S) {
 }
 
 export type { SessionRecord }
+
+/**
+ * A store that answers every call after `delay` ms, as a networked store does: the response must
+ * then wait for the write, which a store that answers synchronously never shows.
+ */
+export function slowStore<S extends Store>(store: S, delay = 5): S {
+  const later = <T>(value: () => T | Promise<T>) =>
+    new Promise<T>((resolve, reject) =>
+      setTimeout(() => Promise.resolve().then(value).then(resolve, reject), delay),
+    )
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property)
+      if (typeof value !== 'function') return value
+      if (['create', 'get', 'update', 'delete', 'list', 'deleteAll'].includes(property as string))
+        return (...args: unknown[]) => later(() => value.apply(target, args))
+      return value.bind(target)
+    },
+  })
+}

@@ -2,13 +2,16 @@
 // misuse fails to compile (each @ts-expect-error must meet an error, or tsc fails).
 import express from 'express'
 import {
+  csrfGuard,
   type JsonValue,
   login,
   MemoryStore,
+  type RequestWithSession,
   requireSession,
   type Session,
   SessionError,
   type SessionErrorName,
+  SessionManager,
   sessionMiddleware,
 } from '../../lib/index'
 
@@ -62,13 +65,41 @@ untyped.set('anything', undefined)
 untyped.set('anything', 10n)
 const value: JsonValue | undefined = untyped.get('anything')
 
+// SessionManager and what it returns carry the app's SessionData, as req.session does.
+const sessions = new SessionManager({ secret: 'x'.repeat(32), touchInterval: 30 })
+async function onSocket(token: string) {
+  const session = await sessions.verify(token)
+  const count: number | undefined = session.get('count')
+  session.set('count', (count ?? 0) + 1)
+  // @ts-expect-error a value of the wrong type
+  session.set('count', 'one')
+  const live: boolean = await session.touch()
+  const { session: created, token: issued } = await sessions.create('ada', { username: 'Ada' })
+  // @ts-expect-error values must match the declared SessionData
+  await sessions.create('ada', { username: 1 })
+  sessions.on('ended', ({ id, uid, reason }) => [id, uid, reason === 'logout'])
+  // @ts-expect-error no such reason
+  sessions.on('ended', ({ reason }) => reason === 'deleted')
+  return [live, created.get('username'), issued]
+}
+declare const upgraded: RequestWithSession
+// @ts-expect-error an undeclared key, on a request outside Express too
+upgraded.session?.get('password')
+// @ts-expect-error touchInterval is seconds as a number
+new SessionManager({ touchInterval: '1m' })
+
 // @ts-expect-error maxAge is seconds as a number
 sessionMiddleware({ maxAge: '1h' })
 // @ts-expect-error sameSite takes lower-case names
 sessionMiddleware({ cookie: { sameSite: 'Lax' } })
 
+app.use(csrfGuard({ trustedOrigins: ['https://admin.example.com'], allowSameSite: false }))
+// @ts-expect-error trustedOrigins is a list
+csrfGuard({ trustedOrigins: 'https://admin.example.com' })
+
+const csrf: SessionErrorName = 'CSRF_REJECTED'
 const name: SessionErrorName = new SessionError('SESSION_EXPIRED', 'x').error
 // @ts-expect-error an unknown error name
 new SessionError('SESSION_GONE', 'x')
 
-export { name, value }
+export { csrf, name, onSocket, value }

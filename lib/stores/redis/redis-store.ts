@@ -10,6 +10,7 @@ import type {
   StoreEvents,
   UserSessionStore,
 } from '../store'
+import { RedisEndedChannel } from './ended-channel'
 import { handleOf, indexKey, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
 import { type GetReply, hashFields, toRecord, toSummaries } from './records'
 import { evictionPolicies, type RedisClient } from './redis-client'
@@ -85,6 +86,8 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
   readonly #maxSessionsPerUser: number
   readonly #waitForReplicas: number
   readonly #runner: ScriptRunner
+  /** Opens the `ended` channel's own connections, from the URL or by duplicating the client. */
+  readonly #openChannel: () => RedisEndedChannel
   #policyCheck: Promise<void> | undefined
 
   /** Throws a TypeError for a bad option, and an Error saying what to install when a URL is given without ioredis. */
@@ -112,10 +115,16 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
     this.#maxSessionsPerUser = maxSessionsPerUser
     this.#waitForReplicas = waitForReplicas
     this.#runner = new ScriptRunner(redis, timeout)
-    // the eviction policy is read at the first connection (or in ready()), once
-    const client = this.#runner.client
+    const keyPrefix = (typeof redis === 'string' ? '' : (redis.options.keyPrefix ?? '')) + prefix
+    this.#openChannel = () => new RedisEndedChannel(redis, keyPrefix)
+    const client = this.#runner.client // the eviction policy is read once, at the first connection or in ready()
     if (client.status === 'ready') void this.#checkPolicy()
     else if (typeof redis === 'string') client.once('ready', () => void this.#checkPolicy())
+  }
+
+  /** Opens the channel that carries `ended` to every process on this Redis (see ended-channel.ts). */
+  openEndedChannel(): RedisEndedChannel {
+    return this.#openChannel()
   }
 
   /**

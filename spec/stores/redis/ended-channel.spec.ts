@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import path from 'node:path'
+import { Redis } from 'ioredis'
+import { WebSocket } from 'ws'
+import { SessionManager } from '../../../lib/http/session-manager'
+import type { SessionEnded } from '../../../lib/stores/ended-channel'
+import { RedisStore } from '../../../lib/stores/redis/redis-store'
+import { type RedisUnderTest, sleep, useRedis } from '../../support/redis-server'
+
+const secret = 'test-secret-that-is-long-enough-0123456789'
+
+/** Resolves the first `ended` a manager hears, with the milliseconds it took from `since`. */
+function nextEnded(sessions: SessionManager, since = () => performance.now()) {
+  const start = since()
+  return new Promise<[SessionEnded, number]>((resolve) =>
+    sessions.once('ended', (event) => resolve([event, performance.now() - start])),
+  )
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await sleep(20)
+  }
+}
+
+describe('ended across processes on one Redis', () => {
+  let redis: RedisUnderTest
+  let stores: RedisStore[] = []
+  let managers: SessionManager[] = []
+  beforeAll(async () => {
+    redis = await useRedis()
+  })
+  afterAll(() => redis.stop())
+  afterEach(async () => {
+    await Promise.all(managers.map((manager) => manager.close()))
+    await Promise.all(stores.map((store) => store.close()))
+    stores = []
+    managers = []
+  })
+
+  /** Two managers, each on a store (and connections) of its own, as two processes have. */
+  async function pair(options: { maxAge?: number } = {}) {
+    const prefix = redis.nextPrefix()
+    const [one, two] = [0, 1].map(() => {
+      const store = new RedisStore(redis.url, { prefix })
+      stores.push(store)
+      const manager = new SessionManager({ secret, store, ...options })
+      managers.push(manager)
+      manager.on('ended', () => undefined)
+      return manager
+    }) as [SessionManager, SessionManager]
+    await sleep(300)
+    return { one, two, prefix }
+  }
+
+  it('tells the other manager within a second, with the reason', async () => {
+    const { one, two } = await pair()
+    const { session } = await one.create('ada')
+    const heard = nextEnded(two)
+    await one.destroyAll('ada')
+    const [event, took] = await heard
+    expect(event).toEqual({ id: session.id, uid: 'ada', reason: 'revoked' })
+    expect(took).toBeLessThan(1000)
+    console.log(`redis: destroyAll to ended in the other manager in ${took.toFixed(1)} ms`)
+  })
+
+  it('resubscribes by itself after a Redis restart', async () => {
+    if (!redis.server) return
+    const { one, two } = await pair()
+    await redis.server.restart()
+    const probe = new Redis(redis.url)
+    await until(async () => {
+      const channels = (await probe.pubsub('CHANNELS', '*')) as string[]
+      return channels.some((channel) => channel.endsWith(':ended'))
+    })
+    await probe.quit()
+    await until(async () => {
+      try {
+        await one.create('probe')
+        return true
+      } catch {
+        return false
+      }
+    })
+    const { session } = await one.create('ada')
+    const heard = nextEnded(two)
+    await (await one.verify(session.token!)).destroy()
+    const [event, took] = await heard
+    expect([event.reason, took < 1000]).toEqual(['logout', true])
+  })
+
+  it("tells an idle expiry from the server's keyspace notifications where they are on", async () => {
+    if (!redis.server) return
+    const admin = new Redis(redis.url)
+    await admin.config('SET', 'notify-keyspace-events', 'Ex')
+    const { one, two } = await pair({ maxAge: 1 })
+    const { session } = await one.create('ada')
+    const [event, took] = await nextEnded(two)
+    expect(event).toEqual({ id: session.id, uid: '', reason: 'expired' })
+    expect(took).toBeLessThan(2500)
+    await admin.config('SET', 'notify-keyspace-events', '')
+    await admin.quit()
+  })
+
+  it('closes a socket served by another process within a second of destroyAll', async () => {
+    const prefix = redis.nextPrefix()
+    const store = new RedisStore(redis.url, { prefix })
+    stores.push(store)
+    const sessions = new SessionManager({ secret, store })
+    managers.push(sessions)
+    const child: ChildProcess = spawn(
+      path.join(__dirname, '../../../node_modules/.bin/tsx'),
+      [path.join(__dirname, '../../support/socket-process.ts')],
+      {
+        env: { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, SECRET: secret },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    try {
+      const port = await new Promise<string>((resolve) =>
+        child.stdout!.on('data', (chunk: Buffer) => {
+          const match = /listening (\d+)/.exec(String(chunk))
+          if (match) resolve(match[1]!)
+        }),
+      )
+      const { token } = await sessions.create('ada', { count: 0 })
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/socket`, {
+        headers: { cookie: `_cookie_vars=${token}` },
+      })
+      await new Promise((resolve) => ws.once('message', resolve))
+      await sleep(200)
+      const started = performance.now()
+      const closed = new Promise<[number, string, number]>((resolve) =>
+        ws.once('close', (code, reason) => resolve([code, String(reason), performance.now() - started])),
+      )
+      await sessions.destroyAll('ada')
+      const [code, reason, took] = await closed
+      expect([code, reason, took < 1000]).toEqual([4205, 'SESSION_NOT_EXIST revoked', true])
+      console.log(`redis: destroyAll to socket close in another process in ${took.toFixed(1)} ms`)
+    } finally {
+      child.kill()
+    }
+  })
+})
