@@ -37,7 +37,7 @@ export function toSummaries(uid: string, live: string[]): SessionSummary[] {
   return summaries
 }
 
-/** The get script's reply: state, metadata by position (null where absent), then key/JSON pairs. */
+/** The get script's reply: state, metadata by position (null where absent), then the hash's field/value pairs. */
 export type GetReply = [
   state: 'live' | 'ended' | 'expired',
   uid: string,
@@ -49,18 +49,19 @@ export type GetReply = [
   previousTokenHash: string | null,
   previousTokenExpiresAt: number | null,
   ended: string | null,
-  ...values: string[],
+  fields: string[],
 ]
-
-/** Where the get script's reply starts listing values. */
-const FIRST_VALUE = 10
 
 /** The record a get script's reply describes. */
 export function toRecord(id: string, reply: GetReply): SessionRecord {
   const [state, uid, tokenHash, createdAt, lastActiveAt, maxAge, lifetime, previousTokenHash] = reply
+  const fields = reply[10]
   const values = new Map<string, JsonValue>()
-  for (let index = FIRST_VALUE; index + 1 < reply.length; index += 2)
-    values.set(reply[index] as string, JSON.parse(reply[index + 1] as string))
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const field = fields[index]!
+    if (field.startsWith(VALUE_FIELD))
+      values.set(field.slice(VALUE_FIELD.length), JSON.parse(fields[index + 1]!))
+  }
   const record: SessionRecord = {
     id,
     uid,

@@ -17,6 +17,7 @@ export class ScriptRunner {
   readonly #timeout: number
   /** Whether the runner opened the client, and so closes it. */
   readonly #owned: boolean
+  /** The client the scripts run on: the store's own, opened from the URL, or the one it was given. */
   readonly client: RedisClient
   #readyWait: Promise<void> | undefined
   #closing: Promise<void> | undefined

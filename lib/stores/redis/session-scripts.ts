@@ -11,10 +11,10 @@
  */
 
 /**
- * Sessions a script of `deleteAll` (or of a login that replaces the others) ends at once: about
- * a millisecond of Redis's time, whatever the uid holds.
+ * Sessions a script of `deleteAll` (or of a login that replaces the others, or of `list`) takes
+ * at once: about a millisecond of Redis's time, whatever the uid holds.
  */
-export const CHUNK = 200
+export const CHUNK = 100
 
 /**
  * KEYS: session, index. ARGV: id, maxSessionsPerUser (0 for none), marker ('1'/'0'), createdAt,
@@ -57,33 +57,27 @@ return {evicted, moved}
 /**
  * Returns nil for an unknown or unadmitted id, else a flat reply: the state, the metadata by
  * position (uid, tok, created, active, maxAge, life, prev, prevExp, ended; nil where absent; the
- * times and policies as integers, which reach the client as numbers), then the values as
- * key/JSON pairs without their `v:` prefix (records.ts reads it). State is 'live' (now slid:
- * m:active = now, the TTL and the index score its new deadline), 'ended' (a marker of a replaced
- * session) or 'expired' (past its deadline by its own metadata, whatever its TTL said: now deleted
- * and unindexed). Under OOM it slides in place, adding nothing.
+ * times and policies as integers, which reach the client as numbers), then the hash's fields as
+ * HGETALL gave them, for records.ts to take the `v:` ones from, so a large session is not copied
+ * in Lua. State is 'live' (now slid: m:active = now, the TTL and the index score its new
+ * deadline), 'ended' (a marker of a replaced session) or 'expired' (past its deadline by its own
+ * metadata, whatever its TTL said: now deleted and unindexed). Under OOM it slides in place, adding nothing.
  */
 export const GET = `
 local key, index, id = KEYS[1], KEYS[2], ARGV[1]
 local fields = redis.call('HGETALL', key)
-local meta, values = {}, {}
+local meta = {}
+-- the metadata by name (fields starting 'm:', bytes 109 58); the values stay in fields, uncopied
 for i = 1, #fields, 2 do
   local field = fields[i]
-  if string.sub(field, 1, 2) == 'v:' then
-    values[#values + 1] = string.sub(field, 3)
-    values[#values + 1] = fields[i + 1]
-  else
-    meta[field] = fields[i + 1]
-  end
+  if string.byte(field, 1) == 109 and string.byte(field, 2) == 58 then meta[field] = fields[i + 1] end
 end
 local uid = meta['m:uid']
 if not uid then return false end
 local function number(field) return tonumber(meta[field]) or false end
 local function reply(state)
-  local out = {state, uid, meta['m:tok'] or false, number('m:created'), number('m:active'), number('m:maxAge'),
-    number('m:life'), meta['m:prev'] or false, number('m:prevExp'), meta['m:ended'] or false}
-  for i = 1, #values do out[#out + 1] = values[i] end
-  return out
+  return {state, uid, meta['m:tok'] or false, number('m:created'), number('m:active'), number('m:maxAge'),
+    number('m:life'), meta['m:prev'] or false, number('m:prevExp'), meta['m:ended'] or false, fields}
 end
 local now = clock()
 local at = deadline(meta['m:created'], meta['m:active'], meta['m:maxAge'], meta['m:life'])

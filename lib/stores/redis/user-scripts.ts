@@ -69,14 +69,14 @@ local retired, uid, replaced = KEYS[1], ARGV[1], ARGV[2] == '1'
 local now = clock()
 local ended = {}
 for i = 2, #KEYS do
-  local key, id = KEYS[i], ARGV[i + 1]
+  local key = KEYS[i]
   local m = redis.call('HMGET', key, 'm:uid', 'm:tok', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
   if m[1] == uid and not m[7] then
     local live = deadline(m[3], m[4], m[5], m[6]) > now
-    local ttl = redis.call('PTTL', key)
+    local ttl = replaced and live and redis.call('PTTL', key)
     redis.call('UNLINK', key)
     if live then
-      table.insert(ended, id)
+      table.insert(ended, ARGV[i + 1])
       if replaced then
         redis.call('HSET', key, 'm:uid', uid, 'm:tok', m[2] or '', 'm:created', m[3] or '0',
           'm:active', m[4] or '0', 'm:maxAge', m[5] or '0', 'm:life', m[6] or '0', 'm:ended', 'replaced')
@@ -84,7 +84,7 @@ for i = 2, #KEYS do
       end
     end
   end
-  redis.call('ZREM', retired, id)
 end
+if #KEYS > 1 then redis.call('ZREM', retired, unpack(ARGV, 3, #ARGV)) end
 return {ended, redis.call('ZRANGE', retired, 0, ${CHUNK} - 1)}
 `

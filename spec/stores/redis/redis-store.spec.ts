@@ -244,7 +244,7 @@ describe('RedisStore', () => {
           deleteAll: await tripsOf(() => counted.deleteAll(record.uid)),
           delete: await tripsOf(() => counted.delete(record.id)),
         }
-        // replacing, listing and deleting all: one step that names the uid's sessions, then a chunk of up to 200
+        // replacing, listing and deleting all: one step that names the uid's sessions, then a chunk of up to 100
         expect(trips).toEqual({
           create: 1,
           get: 1,

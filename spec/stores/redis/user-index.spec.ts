@@ -3,6 +3,7 @@ import { randomId } from '../../../lib/core/token'
 import { indexKey, retiredKey, sessionKey, userHandle } from '../../../lib/stores/redis/key-layout'
 import { RedisStore, type RedisStoreOptions } from '../../../lib/stores/redis/redis-store'
 import { STORE_SCRIPTS } from '../../../lib/stores/redis/scripts'
+import { CHUNK } from '../../../lib/stores/redis/session-scripts'
 import type { SessionEvent, SessionRecord } from '../../../lib/stores/store'
 import { sampleRecord } from '../../../lib/stores/testing'
 import { CountingProxy, type RedisUnderTest, sleep, useRedis } from '../../support/redis-server'
@@ -59,7 +60,7 @@ describe('RedisStore: the index admits a uid’s sessions', () => {
     expect(await store.list(uid)).toEqual([])
   })
 
-  it('ends 1,000 sessions of one uid in chunks of 200, every key of theirs gone at the end', async () => {
+  it('ends 1,000 sessions of one uid in chunks of CHUNK (100), every key of theirs gone at the end', async () => {
     const proxy = await CountingProxy.start(redis.url)
     prefix = redis.nextPrefix()
     store = new RedisStore(proxy.url, { prefix, maxSessionsPerUser: 0 })
@@ -71,7 +72,7 @@ describe('RedisStore: the index admits a uid’s sessions', () => {
       store.on('destroyed', ({ id }) => destroyed.push(id))
       proxy.reset()
       expect(await store.deleteAll(uid, { except: kept.id })).toBe(1000)
-      expect(proxy.roundTrips).toBe(1 + 1000 / 200)
+      expect(proxy.roundTrips).toBe(1 + 1000 / CHUNK)
       expect(destroyed.sort()).toEqual(records.map((record) => record.id).sort())
       expect(await raw.keys(`${prefix}:*`)).toEqual(
         expect.arrayContaining([sessionKey(prefix, kept.id), indexOf()]),
