@@ -1,17 +1,15 @@
 // Sessions on socket.io 4: `npx tsx examples/socketio.ts`, then connect to http://localhost:3003
 // with the cookie, the `_cookie_vars` header or `auth: { token }` of a login from POST /login.
-import { createServer, type Server as HttpServer } from 'node:http'
-import express from 'express'
+import type { Server as HttpServer } from 'node:http'
 import { Server } from 'socket.io'
 import {
-  login,
   type ManagedSession,
   MemoryStore,
   type SessionError,
   SessionManager,
   type VerifyRequestOptions,
 } from '../lib/index'
-import { endedError } from './websocket'
+import { createHttpServer, endedError } from './websocket'
 
 /** What a refused handshake carries to the client's `connect_error` as `err.data`. */
 export interface RefusalData {
@@ -109,21 +107,7 @@ export function createSocketIoExample(
   sessions: SessionManager,
   options: VerifyRequestOptions = {},
 ): { server: HttpServer; io: SessionIo } {
-  const app = express()
-  app.use(express.json())
-  app.use(sessions.middleware())
-  app.post(
-    '/login',
-    login(async (req) =>
-      req.body?.password === 'demo' ? { uid: String(req.body.user), values: { count: 0 } } : null,
-    ),
-  )
-  app.get('/count', (req, res) => res.json({ count: req.session.getNumber('count') }))
-  app.post('/logout', async (req, res) => {
-    if (req.session.exists) await req.session.destroy()
-    res.status(204).end()
-  })
-  const server = createServer(app)
+  const server = createHttpServer(sessions)
   return { server, io: attachSocketIo(server, sessions, options) }
 }
 

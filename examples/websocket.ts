@@ -93,8 +93,8 @@ export function attachWebSockets(
   return wss
 }
 
-/** An HTTP app with a login route, and WebSockets beside it on the same server. */
-export function createSocketExample(sessions: SessionManager, options: VerifyRequestOptions = {}): Server {
+/** The HTTP side both socket examples share: login, the count, logout, on one server not yet listening. */
+export function createHttpServer(sessions: SessionManager): Server {
   const app = express()
   app.use(express.json())
   app.use(sessions.middleware())
@@ -109,7 +109,12 @@ export function createSocketExample(sessions: SessionManager, options: VerifyReq
     if (req.session.exists) await req.session.destroy()
     res.status(204).end()
   })
-  const server = createServer(app)
+  return createServer(app)
+}
+
+/** An HTTP app with a login route, and WebSockets beside it on the same server. */
+export function createSocketExample(sessions: SessionManager, options: VerifyRequestOptions = {}): Server {
+  const server = createHttpServer(sessions)
   attachWebSockets(server, sessions, options)
   return server
 }
