@@ -20,8 +20,12 @@ export function deadlineOf(record: ExpiryPolicy): number {
 /** The longest a browser keeps a cookie (RFC 6265bis caps Max-Age at 400 days), in seconds. */
 export const MAX_COOKIE_AGE = 400 * 24 * 3600
 
-/** Seconds a cookie must last so the browser keeps it as long as the server keeps the session. */
-export function cookieAge(record: ExpiryPolicy): number {
+/**
+ * Seconds a cookie must last so the browser keeps it as long as the server keeps the session;
+ * `undefined` for a session that is not `persistent`, whose cookie ends when the browser closes.
+ */
+export function cookieAge(record: ExpiryPolicy & { persistent?: false }): number | undefined {
+  if (record.persistent === false) return undefined
   if (record.lifetime === 0) return MAX_COOKIE_AGE
   return Math.min(MAX_COOKIE_AGE, Math.ceil((record.createdAt + record.lifetime * 1000 - Date.now()) / 1000))
 }

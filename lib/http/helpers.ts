@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { SessionError } from '../core/errors'
+import type { CreateSessionOptions } from '../session/create-options'
 import { Session } from '../session/session'
 import { forwardErrors, type NextFunction, redirect, sendJson, sendSessionError } from './answers'
 import type { AppSessionValues } from './augment'
@@ -16,8 +17,8 @@ export type RequestWithSession<T extends object = AppSessionValues> = IncomingMe
 // biome-ignore lint/suspicious/noExplicitAny: the body parser's output is untyped, as in Express
 export type LoginRequest = IncomingMessage & { body?: any }
 
-/** What `authenticate` resolves for a user who may log in. */
-export interface LoginResult<T extends object = AppSessionValues> {
+/** What `authenticate` resolves for a user who may log in: `session.create()`'s arguments. */
+export interface LoginResult<T extends object = AppSessionValues> extends CreateSessionOptions<T> {
   uid: string
   values?: Partial<T>
 }
@@ -64,9 +65,10 @@ export function login<Req extends IncomingMessage = LoginRequest, T extends obje
       if (options.failureRedirect) return redirect(res, options.failureRedirect)
       return sendSessionError(res, new SessionError('LOGIN_FAILED', 'wrong user name or password'))
     }
-    const token = await (session as Session<T>).create(user.uid, user.values ?? {})
+    const { uid, values = {}, ...createOptions } = user
+    const token = await (session as Session<T>).create(uid, values, createOptions)
     if (options.successRedirect) return redirect(res, options.successRedirect)
-    sendJson(res, 200, session.exposesToken() ? { token, uid: user.uid } : { uid: user.uid })
+    sendJson(res, 200, session.exposesToken() ? { token, uid } : { uid })
   })
 }
 
@@ -88,8 +90,9 @@ export function logout(
 }
 
 /**
- * Lets verified requests through; answers the rest `401 { code, error, message }` with the reason
- * the token was refused (TOKEN_EMPTY when none was presented), or redirects.
+ * Lets logged-in requests through; answers the rest `401 { code, error, message }` with the reason
+ * the token was refused (TOKEN_EMPTY when none was presented, SESSION_NOT_CREATED for an
+ * anonymous session), or redirects.
  *
  * @example
  * app.get('/me', requireSession(), (req, res) => res.json(req.session))
@@ -104,13 +107,16 @@ export function requireSession(
     } catch (error) {
       return next(error)
     }
-    if (session.exists) return next()
+    if (session.uid !== undefined) return next()
     if (options.redirect) return redirect(res, options.redirect)
-    sendSessionError(
-      res,
-      session.error ?? new SessionError('TOKEN_EMPTY', 'no session token was presented; log in'),
-    )
+    sendSessionError(res, refusal(session))
   }
+}
+
+/** Why a request without a logged-in session is refused. */
+function refusal(session: Session): SessionError {
+  if (session.anonymous) return new SessionError('SESSION_NOT_CREATED', 'this session is anonymous; log in')
+  return session.error ?? new SessionError('TOKEN_EMPTY', 'no session token was presented; log in')
 }
 
 function sessionOf(req: IncomingMessage): Session {

@@ -8,6 +8,7 @@ import { Session } from '../session/session'
 import type { SessionContext } from '../session/session-context'
 import { needsReissue, verdictOn } from '../session/verdict'
 import { type Awaitable, isPromise, type SessionRecord } from '../stores/store'
+import { deviceOf } from './request-device'
 import { ResponseHold } from './response-hold'
 import { type PresentedToken, type TokenRequest, TokenTransport } from './transport'
 
@@ -122,12 +123,16 @@ class RequestContext implements SessionContext {
     readonly presented: PresentedToken,
   ) {}
 
-  deliver(token: string, cookieAge: number): void {
+  deliver(token: string, cookieAge: number | undefined): void {
     this.#send(() => this.transport.send(this.req, this.res, token, cookieAge, this.exposesToken()))
   }
 
   canDeliver(): boolean {
     return !this.res.headersSent
+  }
+
+  device(): Pick<SessionRecord, 'userAgent' | 'address'> {
+    return deviceOf(this.req)
   }
 
   forget(): void {

@@ -74,12 +74,20 @@ export class TokenTransport {
 
   /**
    * Sends a token: `Set-Cookie` lasting `cookieAge` seconds (at least as long as the server keeps
-   * the session, so the browser never drops a live one), and the response header when `exposed`.
+   * the session, so the browser never drops a live one; `undefined`, until the browser closes),
+   * and the response header when `exposed`.
    */
-  send(req: TokenRequest, res: ServerResponse, token: string, cookieAge: number, exposed: boolean): void {
+  send(
+    req: TokenRequest,
+    res: ServerResponse,
+    token: string,
+    cookieAge: number | undefined,
+    exposed: boolean,
+  ): void {
     if (res.headersSent) return
     if (exposed && this.#options.header !== false) res.setHeader(this.#options.header, token)
-    this.#setCookie(req, res, token, Math.min(Math.max(cookieAge, 1), MAX_COOKIE_AGE))
+    const maxAge = cookieAge === undefined ? undefined : Math.min(Math.max(cookieAge, 1), MAX_COOKIE_AGE)
+    this.#setCookie(req, res, token, maxAge)
   }
 
   /** Tells the client to forget its token. */
@@ -89,7 +97,8 @@ export class TokenTransport {
     this.#setCookie(req, res, '', 0)
   }
 
-  #setCookie(req: TokenRequest, res: ServerResponse, value: string, maxAge: number): void {
+  /** Sets the session cookie; without `maxAge` it is a browser-session cookie. */
+  #setCookie(req: TokenRequest, res: ServerResponse, value: string, maxAge: number | undefined): void {
     const cookie = this.#options.cookie
     if (cookie === false) return
     // browsers drop a SameSite=None cookie without Secure, so it always has it
@@ -99,7 +108,7 @@ export class TokenTransport {
       httpOnly: cookie.httpOnly,
       sameSite: cookie.sameSite,
       secure,
-      maxAge,
+      ...(maxAge === undefined ? {} : { maxAge }),
       ...(maxAge === 0 ? { expires: new Date(0) } : {}),
       ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
       ...(cookie.partitioned === undefined ? {} : { partitioned: cookie.partitioned }),

@@ -25,6 +25,11 @@ export class DetachedContext implements SessionContext {
 
   forget(): void {}
 
+  /** No request: a session made here records no device. */
+  device(): Record<string, never> {
+    return {}
+  }
+
   dirtied(session: Session): void {
     process.nextTick(this.autosave, session)
   }

@@ -65,6 +65,19 @@ export interface SessionOptions {
    * @default 65536
    */
   maxSessionBytes?: number
+  /**
+   * Whether a login's cookie outlives the browser's close, when `create()` does not say; `false`
+   * makes every cookie a browser-session cookie (no `Max-Age`). The server's expiry is the same.
+   * @default true
+   */
+  persistent?: boolean
+  /**
+   * Record where each login was made, for the user's list of devices (`session.sessions()`): the
+   * `User-Agent` (first 256 characters) and the client address (Express's `req.ip`, which honours
+   * `trust proxy`, else the socket's). `false` records neither, for privacy.
+   * @default true
+   */
+  recordDevice?: boolean
 }
 
 /** Options after defaults and validation: what the middleware runs on. */
@@ -83,6 +96,8 @@ export interface ResolvedOptions {
   readonly refreshGrace: number
   readonly saveOnServerError: boolean
   readonly maxSessionBytes: number
+  readonly persistent: boolean
+  readonly recordDevice: boolean
 }
 
 /** Shortest signing key accepted: an HMAC-SHA256 key should carry at least 128 bits. */
@@ -96,6 +111,8 @@ const DEFAULTS = {
   refreshGrace: 0,
   saveOnServerError: false,
   maxSessionBytes: 65536,
+  persistent: true,
+  recordDevice: true,
 } as const
 const COOKIE_DEFAULTS = { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' } as const
 
@@ -133,6 +150,8 @@ export function resolveOptions(input: SessionOptions = {}): ResolvedOptions {
     saveOnServerError:
       checkBoolean('saveOnServerError', input.saveOnServerError) ?? DEFAULTS.saveOnServerError,
     maxSessionBytes: checkWhole('maxSessionBytes', input.maxSessionBytes) ?? DEFAULTS.maxSessionBytes,
+    persistent: checkBoolean('persistent', input.persistent) ?? DEFAULTS.persistent,
+    recordDevice: checkBoolean('recordDevice', input.recordDevice) ?? DEFAULTS.recordDevice,
   })
 }
 

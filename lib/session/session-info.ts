@@ -9,6 +9,10 @@ export interface SessionInfo {
   expiresAt: Date | null
   /** Whether it is the session of this request. */
   current: boolean
+  /** The `User-Agent` of the login that made it; `undefined` when not recorded (`recordDevice: false`). */
+  userAgent: string | undefined
+  /** The client address of that login; `undefined` when not recorded. */
+  address: string | undefined
 }
 
 /** A store's summary as the app sees it: dates instead of epoch ms, and which one is current. */
@@ -19,5 +23,7 @@ export function toSessionInfo(summary: SessionSummary, currentId: string): Sessi
     lastActiveAt: new Date(summary.lastActiveAt),
     expiresAt: Number.isFinite(summary.expiresAt) ? new Date(summary.expiresAt) : null,
     current: summary.id === currentId,
+    userAgent: summary.userAgent,
+    address: summary.address,
   }
 }

@@ -105,7 +105,8 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
     const record = await storeCall(() => store.get(parts.sessionId))
     const verdict = verdictOn(record, parts)
     if (verdict instanceof SessionError || !record) {
-      if (record?.ended === 'replaced') this.#ended({ id: record.id, uid: record.uid, reason: 'replaced' })
+      if (record?.ended === 'replaced')
+        this.#ended({ id: record.id, uid: record.uid ?? '', reason: 'replaced' })
       return this.refused(verdict instanceof SessionError ? verdict : undefined)
     }
     this.#touched.set(record.id, Date.now())

@@ -1,4 +1,5 @@
 import type { JsonValue, SessionValues } from '../core/values'
+import { isFlashKey } from './flash'
 
 /**
  * The read half of `Session`: synchronous reads of a session's values, from the snapshot taken when
@@ -36,8 +37,9 @@ export abstract class SessionReads<T extends object = SessionValues> {
     return this.currentValues()?.has(key) ?? false
   }
 
-  /** A copy of all values, for `res.json(req.session)`. */
+  /** A copy of all values (flash values aside), for `res.json(req.session)`. */
   toJSON(): Partial<T> {
-    return Object.fromEntries(this.currentValues() ?? []) as Partial<T>
+    const entries = [...(this.currentValues() ?? [])].filter(([key]) => !isFlashKey(key))
+    return Object.fromEntries(entries) as Partial<T>
   }
 }

@@ -12,22 +12,27 @@ export interface CreatedSession {
   token: string
 }
 
+/** How a new session is made: whether its cookie persists. */
+export interface NewSessionOptions {
+  persistent: boolean
+}
+
 /**
- * Creates a brand-new session of `uid` in the store: a new id and token (no fixation), the
- * middleware's expiry policy, and with `singleSession` the uid's other sessions replaced.
+ * A brand-new session, not stored yet: a new id and token (no fixation) and the middleware's
+ * expiry policy; `uid` undefined for an anonymous session, which a request's first write starts.
  */
-export async function createSession(
+export function issueSession(
   context: SessionContext,
-  uid: string,
+  uid: string | undefined,
   values: Map<string, JsonValue>,
-): Promise<CreatedSession> {
+  { persistent }: NewSessionOptions,
+): CreatedSession {
   const { options, signer } = context
-  const id = options.store.createId?.(uid) ?? randomId()
+  const id = uid === undefined ? randomId() : (options.store.createId?.(uid) ?? randomId())
   const issued = signer.issue(id)
   const now = Date.now()
   const record: SessionRecord = {
     id,
-    uid,
     tokenHash: issued.tokenHash,
     createdAt: now,
     lastActiveAt: now,
@@ -35,14 +40,34 @@ export async function createSession(
     lifetime: options.lifetime,
     values,
   }
-  // the store gets its own copy, so the request's later writes stay dirty until flushed
-  const stored = { ...record, values: new Map(values) }
-  const store = options.store
-  const replaceOthers = options.singleSession
-  await storeCall(() =>
-    endedHubOf(store).during('replaced', uid, () => store.create(stored, { replaceOthers })),
-  )
+  if (uid !== undefined) record.uid = uid
+  if (!persistent) record.persistent = false
+  if (uid !== undefined && options.recordDevice) Object.assign(record, context.device())
   return { record, token: issued.token }
+}
+
+/** Stores a session `issueSession` made; with `singleSession`, a login replaces the uid's other sessions. */
+export async function storeSession(context: SessionContext, record: SessionRecord): Promise<void> {
+  // the store gets its own copy, so the request's later writes stay dirty until flushed
+  const stored = { ...record, values: new Map(record.values) }
+  const { store, singleSession } = context.options
+  const uid = record.uid
+  if (uid === undefined) return storeCall(() => store.create(stored))
+  await storeCall(() =>
+    endedHubOf(store).during('replaced', uid, () => store.create(stored, { replaceOthers: singleSession })),
+  )
+}
+
+/** Creates a brand-new session of `uid` in the store: `issueSession`, then `storeSession`. */
+export async function createSession(
+  context: SessionContext,
+  uid: string,
+  values: Map<string, JsonValue>,
+  options: NewSessionOptions,
+): Promise<CreatedSession> {
+  const created = issueSession(context, uid, values, options)
+  await storeSession(context, created.record)
+  return created
 }
 
 /**

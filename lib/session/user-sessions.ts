@@ -1,17 +1,18 @@
 import { SessionError } from '../core/errors'
-import type { SessionRecord, Store } from '../stores/store'
+import type { Store } from '../stores/store'
 import { endedHubOf } from './ended-events'
 import { type SessionInfo, toSessionInfo } from './session-info'
+import type { UserRecord } from './session-state'
 import { storeCall, userStoreOf } from './store-calls'
 
 /** The live sessions of the user of `record`, oldest first, without tokens. */
-export async function listSessions(store: Store, record: SessionRecord): Promise<SessionInfo[]> {
+export async function listSessions(store: Store, record: UserRecord): Promise<SessionInfo[]> {
   const summaries = await storeCall(() => userStoreOf(store).list(record.uid))
   return summaries.map((summary) => toSessionInfo(summary, record.id))
 }
 
 /** Ends session `id` of the user of `record`; an id that is not theirs is refused with SESSION_UNKNOWN. */
-export async function revokeSession(store: Store, record: SessionRecord, id: string): Promise<void> {
+export async function revokeSession(store: Store, record: UserRecord, id: string): Promise<void> {
   const summaries = await storeCall(() => userStoreOf(store).list(record.uid))
   if (!summaries.some((summary) => summary.id === id))
     throw new SessionError('SESSION_UNKNOWN', 'no session of this user has that id')

@@ -7,8 +7,8 @@ import type { JsonValue } from '../core/values'
 export interface SessionRecord {
   /** Random id chosen at creation; never reused. */
   id: string
-  /** The user id given at login. */
-  uid: string
+  /** The user id given at login; absent for an anonymous session (one started by a write before login). */
+  uid?: string
   /** SHA-256 of the token's secret part (base64url): never anything that authenticates alone. */
   tokenHash: string
   /** The hash that `refresh()` replaced, still accepted until `previousTokenExpiresAt`. */
@@ -30,7 +30,22 @@ export interface SessionRecord {
    * the right error: `'replaced'` by a newer login (`singleSession`), `'expired'` by time.
    */
   ended?: 'replaced' | 'expired'
+  /**
+   * `false` for a session whose cookie the browser drops when it closes (a login without "remember
+   * me"); absent, the cookie lasts as long as the session can. Set at creation, never changed.
+   */
+  persistent?: false
+  /**
+   * Where the session was made, for the user's list of devices: the `User-Agent` (at most
+   * `MAX_USER_AGENT` characters) and the client address. Set at creation, never changed; `get`
+   * may leave them out, `list` must give them.
+   */
+  userAgent?: string
+  address?: string
 }
+
+/** Most characters of a `User-Agent` a session keeps. */
+export const MAX_USER_AGENT = 256
 
 /** What one request changed: keys set, keys unset, and a rotated token. */
 export interface SessionChange {
@@ -66,6 +81,9 @@ export interface SessionSummary {
   lastActiveAt: number
   /** When the session ends if nothing touches it again (epoch ms); `Infinity` for never. */
   expiresAt: number
+  /** The record's `userAgent` and `address`, when it has them. */
+  userAgent?: string
+  address?: string
 }
 
 /**
@@ -81,7 +99,10 @@ export type Awaitable<T> = T | Promise<T>
  * middleware reports as STORE_UNAVAILABLE (210).
  */
 export interface Store {
-  /** Saves a brand-new session. */
+  /**
+   * Saves a brand-new session. One without a `uid` (anonymous) counts like any other against the
+   * store's bounds, but enters no per-uid index: `list` and `deleteAll` never see it.
+   */
   create(record: SessionRecord, options?: CreateOptions): Promise<void>
   /**
    * Reads a session and slides its activity (`lastActiveAt`, idle expiry) in the same step.
@@ -143,6 +164,7 @@ export interface StoreEvents {
 /** Payload of a store event. */
 export interface SessionEvent {
   id: string
+  /** The session's uid; `''` for an anonymous session. */
   uid: string
   /** On `evicted` only: why the store ended the session. */
   reason?: EvictionReason

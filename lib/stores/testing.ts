@@ -9,7 +9,13 @@
 
 import { randomId } from '../core/token'
 import type { JsonValue } from '../core/values'
-import { isUserSessionStore, type SessionRecord, type Store } from './store'
+import {
+  type ContractContext,
+  describeAroundLoginContract,
+  describePerUserContract,
+  type TestGlobals,
+} from './contract-parts'
+import type { SessionRecord, Store } from './store'
 
 /** Options of `describeStoreContract`. */
 export interface StoreContractOptions<S extends Store> {
@@ -24,20 +30,6 @@ export interface StoreContractOptions<S extends Store> {
   perUser?: boolean
 }
 
-interface TestGlobals {
-  describe: (name: string, body: () => void) => void
-  it: (name: string, body: () => Promise<void>) => void
-  beforeEach: (body: () => Promise<void>) => void
-  afterEach: (body: () => Promise<void>) => void
-  expect: (value: unknown) => {
-    toEqual(expected: unknown): void
-    toBe(expected: unknown): void
-    toBeUndefined(): void
-    toBeGreaterThanOrEqual(expected: number): void
-    not: { toBe(expected: unknown): void }
-  }
-}
-
 const HOUR = 3600
 
 /**
@@ -47,7 +39,7 @@ const HOUR = 3600
 export function sampleRecord(
   store: Store | undefined,
   overrides: Partial<SessionRecord> = {},
-): SessionRecord {
+): SessionRecord & { uid: string } {
   const uid = overrides.uid ?? `user-${randomId()}`
   const now = Date.now()
   return {
@@ -77,13 +69,20 @@ export function describeStoreContract<S extends Store>(
   let store: S
 
   const newId = (uid: string) => options.createId?.(store, uid) ?? store.createId?.(uid) ?? randomId()
-  const newRecord = (overrides: Partial<SessionRecord> = {}): SessionRecord => {
+  const newRecord = (overrides: Partial<SessionRecord> = {}): SessionRecord & { uid: string } => {
     const uid = overrides.uid ?? `user-${randomId()}`
     return sampleRecord(undefined, { id: newId(uid), uid, ...overrides })
   }
   const valuesOf = async (id: string) => {
     const record = await store.get(id)
     return record && !record.ended ? Object.fromEntries(record.values) : undefined
+  }
+
+  const context: ContractContext = {
+    globals: globalThis as unknown as TestGlobals,
+    name,
+    store: () => store,
+    newRecord,
   }
 
   describe(`${name} (store contract)`, () => {
@@ -243,54 +242,8 @@ export function describeStoreContract<S extends Store>(
       expect((await store.get(record.id))?.ended).toBeUndefined()
     })
 
+    describeAroundLoginContract(context)
     if (options.perUser === false) return
-    describe('per-user operations', () => {
-      const userStore = () => {
-        if (!isUserSessionStore(store)) throw new Error(`${name} has no list/deleteAll`)
-        return store
-      }
-
-      it('lists the live sessions of one user only, oldest first, without tokens', async () => {
-        const uid = `user-${randomId()}`
-        const first = newRecord({ uid, createdAt: Date.now() - 2000 })
-        const second = newRecord({ uid })
-        await store.create(first)
-        await store.create(second)
-        await store.create(newRecord())
-        const listed = await userStore().list(uid)
-        expect(listed.map((summary) => summary.id)).toEqual([first.id, second.id])
-        expect(JSON.stringify(listed).includes(first.tokenHash)).toBe(false)
-      })
-
-      it('ends all sessions of a user but the one kept', async () => {
-        const uid = `user-${randomId()}`
-        const kept = newRecord({ uid })
-        const others = [newRecord({ uid }), newRecord({ uid })]
-        for (const record of [kept, ...others]) await store.create(record)
-        expect(await userStore().deleteAll(uid, { except: kept.id })).toBe(2)
-        expect((await userStore().list(uid)).map((summary) => summary.id)).toEqual([kept.id])
-        for (const record of others) expect(await store.get(record.id)).toBeUndefined()
-      })
-
-      it('leaves markers that read as replaced when asked to', async () => {
-        const uid = `user-${randomId()}`
-        const old = newRecord({ uid })
-        await store.create(old)
-        const fresh = newRecord({ uid })
-        await store.create(fresh, { replaceOthers: true })
-        expect((await store.get(old.id))?.ended).toBe('replaced')
-        expect(await store.update(old.id, { set: new Map([['late', true]]) })).toBe(false)
-        expect((await userStore().list(uid)).map((summary) => summary.id)).toEqual([fresh.id])
-      })
-
-      it('lists nothing for a user whose sessions all ended', async () => {
-        const uid = `user-${randomId()}`
-        const record = newRecord({ uid })
-        await store.create(record)
-        await store.delete(record.id)
-        expect(await userStore().list(uid)).toEqual([])
-        expect(await userStore().deleteAll(uid)).toBe(0)
-      })
-    })
+    describePerUserContract(context)
   })
 }

@@ -51,10 +51,11 @@ describe.each(FRAMEWORKS)('sessionMiddleware() on %s', (framework: Framework) =>
       expect([res.status, res.body.code, res.body.error]).toEqual([401, 203, 'TOKEN_EMPTY'])
     })
 
-    it('refuses writes with SESSION_NOT_CREATED and stores nothing', async () => {
+    it('starts an anonymous session at the first write, in one store call', async () => {
       const res = await request(app()).post('/set').send({ a: 1 })
-      expect([res.status, res.body.code, res.body.error]).toEqual([401, 204, 'SESSION_NOT_CREATED'])
-      expect(store.calls.create + store.calls.update).toBe(0)
+      expect([res.status, res.body]).toEqual([200, { a: 1 }])
+      expect(cookieOf(res)).toMatch(/^_cookie_vars=[^;]+; Max-Age=34560000/)
+      expect([store.calls.create, store.calls.update]).toEqual([1, 0])
     })
   })
 

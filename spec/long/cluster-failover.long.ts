@@ -113,7 +113,7 @@ describe.each([
     // once a replica took its slots over, the killed node comes back empty and joins as its replica
     const survivor = elsewhere[0]!.master
     const victimSlot = Number(
-      await client.cluster('KEYSLOT', indexKey('failover', userHandle('failover', onVictim[0]!.record.uid))),
+      await client.cluster('KEYSLOT', indexKey('failover', userHandle('failover', onVictim[0]!.record.uid!))),
     )
     while ((await cluster.masterOf(victimSlot, survivor).catch(() => victim)) === victim) await sleep(100)
     const promotedAt = performance.now() - started

@@ -19,6 +19,8 @@ describe('resolveOptions()', () => {
       refreshGrace: 0,
       saveOnServerError: false,
       maxSessionBytes: 65536,
+      persistent: true,
+      recordDevice: true,
     })
   })
 

@@ -37,9 +37,13 @@ const guarded =
 export const standardRoutes: Routes = {
   'POST /login': login((req: Request) => {
     const body = req.body ?? {}
-    return typeof body.uid === 'string'
-      ? { uid: body.uid, values: (body.values ?? {}) as Record<string, never> }
-      : null
+    if (typeof body.uid !== 'string') return null
+    return {
+      uid: body.uid,
+      values: (body.values ?? {}) as Record<string, never>,
+      ...(body.persistent === undefined ? {} : { persistent: body.persistent as boolean }),
+      ...(body.keep === undefined ? {} : { keep: body.keep as boolean | string[] }),
+    }
   }),
   'GET /me': [
     requireSession(),

@@ -98,13 +98,14 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
     const values = encodeValues(record.values)
-    if (options.replaceOthers) this.#endAll(record.uid, record.id, true)
-    this.#remove(record.id, undefined)
-    this.#makeRoom(record.uid, record.ended === undefined)
+    const { id, uid } = record
+    if (options.replaceOthers && uid !== undefined) this.#endAll(uid, id, true)
+    this.#remove(id, undefined)
+    this.#makeRoom(uid, record.ended === undefined)
     const slot = this.#slab.add(record, values)
     this.#size++
     if (record.lifetime > 0) this.#byCreation.push(slot, record.createdAt)
-    this.emit('created', { id: record.id, uid: record.uid })
+    this.emit('created', { id, uid: uid ?? '' })
   }
 
   /** Answers synchronously: a read costs the request no promise and no extra turn. */
@@ -149,8 +150,16 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     for (const slot of this.#slab.slotsOf(uid)) {
       const expiresAt = this.#slab.deadline(slot)
       if (expiresAt <= now) continue
-      const { createdAt, lastActiveAt } = this.#slab.times(slot)
-      summaries.push({ id: this.#slab.id(slot), uid, createdAt, lastActiveAt, expiresAt })
+      const { clock } = this.#slab
+      const [createdAt, lastActiveAt] = [clock.createdAt(slot), clock.lastActiveAt(slot)]
+      summaries.push({
+        id: this.#slab.id(slot),
+        uid,
+        createdAt,
+        lastActiveAt,
+        expiresAt,
+        ...this.#slab.device(slot),
+      })
     }
     return summaries.sort((a, b) => a.createdAt - b.createdAt)
   }
@@ -192,7 +201,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
     const slab = this.#slab
     // always the oldest afresh: an `expired` listener may have removed or touched other sessions
     for (let slot = slab.oldest(); slot !== undefined; slot = slab.oldest()) {
-      if (slab.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
+      if (slab.clock.idleDeadline(slot) > now && slab.ended(slot) === undefined) break
       if (slab.deadline(slot) > now) break
       this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
       if (outOfTime()) return false
@@ -202,7 +211,7 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
       const slot = queue.oldestSlot()
       // Infinity when the session queued here is gone: its slot is free, or holds a later one
       const deadline =
-        slab.createdAt(slot) === queue.oldestCreatedAt() ? slab.absoluteDeadline(slot) : Infinity
+        slab.createdAt(slot) === queue.oldestCreatedAt() ? slab.clock.absoluteDeadline(slot) : Infinity
       const gone = deadline === Infinity
       if (!gone && deadline > now) break
       if (!gone) this.#removeSlot(slot, slab.ended(slot) ? undefined : 'expired')
@@ -214,12 +223,12 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
 
   /**
    * Ends sessions until one more of `uid` fits: its own least recently active past the per-user
-   * limit (a `live` session counts towards it; a marker does not), then, while the store is full,
-   * the session `#capacityVictim` picks.
+   * limit (a `live` session counts towards it; a marker or an anonymous one does not), then, while
+   * the store is full, the session `#capacityVictim` picks.
    */
-  #makeRoom(uid: string, live: boolean): void {
+  #makeRoom(uid: string | undefined, live: boolean): void {
     const limit = this.#maxSessionsPerUser
-    if (live && limit > 0)
+    if (live && limit > 0 && uid !== undefined)
       for (let census = this.#slab.census(uid); census.count >= limit; census = this.#slab.census(uid))
         this.#removeSlot(census.leastRecent, 'evicted', 'per-user limit')
     while (this.#size >= this.#capacity) this.#removeSlot(this.#capacityVictim(uid), 'evicted', 'capacity')
@@ -227,9 +236,11 @@ export class MemoryStore extends EventEmitter<StoreEvents> implements UserSessio
 
   /**
    * The session a full store gives up for a login of `uid`: that uid's own least recently active
-   * one while it holds more than an equal share of the capacity, else the least recently active.
+   * one while it holds more than an equal share of the capacity, else the least recently active
+   * (for an anonymous session, always).
    */
-  #capacityVictim(uid: string): number {
+  #capacityVictim(uid: string | undefined): number {
+    if (uid === undefined) return this.#slab.oldest()!
     const { count, leastRecent } = this.#slab.census(uid)
     return count > this.#capacity / Math.max(1, this.#slab.users) ? leastRecent : this.#slab.oldest()!
   }

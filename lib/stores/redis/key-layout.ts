@@ -4,6 +4,7 @@
  *
  * Layout, for prefix `session` and a uid whose handle is `H`:
  *   session:{H}:s:<id>      hash: `v:<key>` = JSON value, `m:*` = metadata (see `META`)
+ *   session:{T}:s:<id>      the same for an anonymous session (`m:uid` ''), tagged by its id's start
  *   session:{H}:u           sorted set: the uid's admitted sessions, scored by deadline (see scripts.ts)
  *   session:{H}:x:<nonce>   sorted set: the sessions a `deleteAll` is ending, chunk by chunk
  * A uid's handle is 16 base64url characters (96 bits) of SHA-256 over prefix and uid, never the
@@ -65,4 +66,8 @@ export const META = {
   ended: 'm:ended',
   /** The uid's handle, kept only when the id does not name it. */
   handle: 'm:h',
+  /** '0' for a session whose cookie ends with the browser; absent for one that persists. */
+  persistent: 'm:persist',
+  userAgent: 'm:ua',
+  address: 'm:addr',
 } as const

@@ -14,39 +14,9 @@ import { RedisEndedChannel } from './ended-channel'
 import { handleOf, indexKey, retiredKey, sessionKey, userHandle, VALUE_FIELD } from './key-layout'
 import { type GetReply, hashFields, toRecord, toSummaries } from './records'
 import { evictionPolicies, type RedisClient } from './redis-client'
+import { checkStoreOptions, type RedisStoreOptions } from './redis-options'
 import { ScriptRunner, withTimeout } from './script-runner'
 import { isIndexReply, type RedisScript, STORE_SCRIPTS as SCRIPTS } from './scripts'
-
-/** Options of `new RedisStore()`. */
-export interface RedisStoreOptions {
-  /**
-   * Start of every key the store writes, so that several apps can share one Redis. No `{` or `}`:
-   * the store places the Cluster hash tags itself.
-   * @default 'session'
-   */
-  prefix?: string
-  /**
-   * Milliseconds any store call may take before it fails with STORE_UNAVAILABLE (210), whether
-   * Redis is down, stopped or slow. The call never waits for a reconnect beyond it.
-   * @default 1000
-   */
-  timeout?: number
-  /**
-   * Most live sessions of one uid. A login past it ends that uid's session nearest its end (with
-   * one `maxAge` and no `lifetime`, its least recently active), event `evicted` with reason
-   * `'per-user limit'`, never another uid's; 0 turns the limit off.
-   * @default 100
-   */
-  maxSessionsPerUser?: number
-  /**
-   * Replicas that must have each write (login, update, refresh, logout, deleteAll) before it
-   * counts: the store follows each with Redis `WAIT` and fails it with STORE_UNAVAILABLE when
-   * fewer acknowledge it within `timeout`. A failover then loses no write the store reported
-   * done, at the cost of a replica's round trip on each. 0 waits for none.
-   * @default 0
-   */
-  waitForReplicas?: number
-}
 
 /** Something in how Redis is set up that the store works with, but that you should change. */
 export interface RedisStoreWarning {
@@ -61,11 +31,6 @@ export interface RedisStoreWarning {
 export interface RedisStoreEvents extends StoreEvents {
   warning: [RedisStoreWarning]
 }
-
-const DEFAULTS = { prefix: 'session', timeout: 1000, maxSessionsPerUser: 100, waitForReplicas: 0 } as const
-
-/** The longest delay a Node timer takes; a longer one fires after 1 ms instead. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * Sessions in Redis 7 or a Redis 7 Cluster through ioredis: one hash per session with one field
@@ -93,23 +58,7 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
   /** Throws a TypeError for a bad option, and an Error saying what to install when a URL is given without ioredis. */
   constructor(redis: string | RedisClient, options: RedisStoreOptions = {}) {
     super()
-    const { prefix, timeout, maxSessionsPerUser, waitForReplicas } = { ...DEFAULTS, ...options }
-    if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix))
-      throw new TypeError(`option prefix must be a non-empty string without { or }, got ${String(prefix)}`)
-    if (!(typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS))
-      throw new TypeError(
-        `option timeout must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${timeout}`,
-      )
-    if (!(Number.isInteger(maxSessionsPerUser) && maxSessionsPerUser >= 0))
-      throw new TypeError(
-        `option maxSessionsPerUser must be a whole number >= 0 (0 for no limit), got ${maxSessionsPerUser}`,
-      )
-    if (!(Number.isInteger(waitForReplicas) && waitForReplicas >= 0))
-      throw new TypeError(`option waitForReplicas must be a whole number >= 0, got ${waitForReplicas}`)
-    if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis))
-      throw new TypeError(`a Redis URL must start with redis:// or rediss://, got ${redis}`)
-    if (typeof redis !== 'string' && typeof redis?.evalsha !== 'function')
-      throw new TypeError('RedisStore takes a Redis URL or an ioredis Redis or Cluster client')
+    const { prefix, timeout, maxSessionsPerUser, waitForReplicas } = checkStoreOptions(redis, options)
     this.#prefix = prefix
     this.#timeout = timeout
     this.#maxSessionsPerUser = maxSessionsPerUser
@@ -151,25 +100,27 @@ export class RedisStore extends EventEmitter<RedisStoreEvents> implements UserSe
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<void> {
     const prefix = this.#prefix
     const { id, uid } = record
-    const handle = userHandle(prefix, uid)
-    const keys = [sessionKey(prefix, id), indexKey(prefix, handle)]
-    if (options.replaceOthers) keys.push(retiredKey(prefix, handle, randomText(9)))
+    // an anonymous session has no index: its hash alone admits it
+    const handle = uid === undefined ? undefined : userHandle(prefix, uid)
+    const keys = [sessionKey(prefix, id)]
+    if (handle !== undefined) keys.push(indexKey(prefix, handle))
+    if (handle !== undefined && options.replaceOthers) keys.push(retiredKey(prefix, handle, randomText(9)))
     const { createdAt, lastActiveAt, maxAge, lifetime } = record
     const args = [...keys, id, String(this.#maxSessionsPerUser), record.ended === 'replaced' ? '1' : '0']
     args.push(String(createdAt), String(lastActiveAt), String(maxAge), String(lifetime))
     args.push(...hashFields(record, handleOf(id) === handle ? undefined : handle))
     const reply = await this.#call(SCRIPTS.create, keys.length, args, true)
     const [evicted, moved] = reply as [string[], string[]]
-    if (evicted.length > 0) this.#evicted(uid, evicted)
-    if (keys[2]) await this.#endSessions(keys[2], uid, true, moved)
-    this.emit('created', { id, uid })
+    if (uid !== undefined && evicted.length > 0) this.#evicted(uid, evicted)
+    if (uid !== undefined && keys[2]) await this.#endSessions(keys[2], uid, true, moved)
+    this.emit('created', { id, uid: uid ?? '' })
   }
 
   get(id: string): Promise<SessionRecord | undefined> {
     return this.#onSession(SCRIPTS.get, id, [], (reply) => {
       if (!Array.isArray(reply) || isIndexReply(reply)) return undefined
       const record = toRecord(id, reply as GetReply)
-      if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid })
+      if (record.ended === 'expired') this.emit('expired', { id, uid: record.uid ?? '' })
       return record
     })
   }

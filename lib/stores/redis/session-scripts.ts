@@ -6,7 +6,8 @@
  * here is O(log n) or better in the uid's number of sessions.
  *
  * The session scripts take KEYS = session[, index] and ARGV[1] = id, ARGV[2] = the handle whose
- * index KEYS[2] is ('' for none). A session that names another handle in `m:h` (its id was made
+ * index KEYS[2] is ('' for none). An anonymous session (`m:uid` is '') has no index: its hash
+ * alone admits it. A session that names another handle in `m:h` (its id was made
  * elsewhere) answers `{'index', handle}` before changing anything, and the client calls again.
  */
 
@@ -17,7 +18,7 @@
 export const CHUNK = 100
 
 /**
- * KEYS: session, index. ARGV: id, maxSessionsPerUser (0 for none), marker ('1'/'0'), createdAt,
+ * KEYS: session, index (none for an anonymous session). ARGV: id, maxSessionsPerUser (0 for none), marker ('1'/'0'), createdAt,
  * lastActiveAt, maxAge, lifetime, then the hash's field/value pairs; KEYS[3], for `replaceOthers`: where to move the
  * uid's other sessions to. Returns {evicted, first}: the ids the per-user limit took out of the
  * index (their hashes are the client's to delete), and the first chunk of the moved sessions. A
@@ -27,7 +28,7 @@ export const CREATE = `
 local key, index, retired, id = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local now = clock()
 redis.call('UNLINK', key)
-redis.call('ZREM', index, id)
+if index then redis.call('ZREM', index, id) end
 local at = deadline(ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 if at <= now then return {{}, {}} end
 local moved = {}
@@ -38,7 +39,7 @@ end
 callInSlices('HSET', key, ARGV, 8, #ARGV)
 if at ~= math.huge then redis.call('PEXPIREAT', key, digits(math.ceil(at))) end
 local evicted = {}
-if ARGV[3] ~= '1' then
+if index and ARGV[3] ~= '1' then
   redis.call('ZADD', index, scoreOf(at, ARGV[5]), id)
   redis.call('ZREMRANGEBYSCORE', index, '-inf', digits(now))
   local limit = tonumber(ARGV[2])
@@ -85,21 +86,26 @@ if meta['m:ended'] then
   if at <= now then redis.call('UNLINK', key) return false end
   return reply('ended')
 end
-local owner = meta['m:h'] or ARGV[2]
-if owner == '' then return false end
-if owner ~= ARGV[2] then return {'index', owner} end
-if not redis.call('ZSCORE', index, id) then return false end
+local anonymous = uid == ''
+if not anonymous then
+  local owner = meta['m:h'] or ARGV[2]
+  if owner == '' then return false end
+  if owner ~= ARGV[2] then return {'index', owner} end
+  if not redis.call('ZSCORE', index, id) then return false end
+end
 if at <= now then
   redis.call('UNLINK', key)
-  redis.call('ZREM', index, id)
+  if not anonymous then redis.call('ZREM', index, id) end
   return reply('expired')
 end
 local slid = deadline(meta['m:created'], now, meta['m:maxAge'], meta['m:life'])
 redis.call('HSET', key, 'm:active', digits(now))
 meta['m:active'] = digits(now)
 if slid ~= math.huge then redis.call('PEXPIREAT', key, digits(math.ceil(slid))) end
-redis.call('ZADD', index, 'XX', scoreOf(slid, now), id)
-cover(index, slid)
+if not anonymous then
+  redis.call('ZADD', index, 'XX', scoreOf(slid, now), id)
+  cover(index, slid)
+end
 return reply('live')
 `
 
@@ -114,14 +120,17 @@ export const UPDATE = `
 local key, index, id = KEYS[1], KEYS[2], ARGV[1]
 local m = redis.call('HMGET', key, 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended', 'm:tok', 'm:h')
 if not m[1] or m[6] then return false end
-local owner = m[8] or ARGV[2]
-if owner == '' then return false end
-if owner ~= ARGV[2] then return {'index', owner} end
-if not redis.call('ZSCORE', index, id) then return false end
+local anonymous = m[1] == ''
+if not anonymous then
+  local owner = m[8] or ARGV[2]
+  if owner == '' then return false end
+  if owner ~= ARGV[2] then return {'index', owner} end
+  if not redis.call('ZSCORE', index, id) then return false end
+end
 local at = deadline(m[2], m[3], m[4], m[5])
 if at <= clock() then
   redis.call('UNLINK', key)
-  redis.call('ZREM', index, id)
+  if not anonymous then redis.call('ZREM', index, id) end
   return m[1]
 end
 local unsetCount, pairCount = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -142,11 +151,15 @@ if at ~= math.huge then redis.call('PEXPIREAT', key, digits(math.ceil(at))) end
 return 1
 `
 
-/** Deletes the session and its index entry; returns its uid if it was admitted. */
+/** Deletes the session and its index entry; returns its uid ('' when anonymous) if it was admitted. */
 export const DELETE = `
 local key, index, id = KEYS[1], KEYS[2], ARGV[1]
 local m = redis.call('HMGET', key, 'm:uid', 'm:ended', 'm:h')
 if not m[1] then return false end
+if m[1] == '' then
+  redis.call('UNLINK', key)
+  return ''
+end
 if not m[2] then
   local owner = m[3] or ARGV[2]
   if owner ~= '' and owner ~= ARGV[2] then return {'index', owner} end

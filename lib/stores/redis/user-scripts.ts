@@ -9,7 +9,7 @@ import { CHUNK } from './session-scripts'
 /**
  * KEYS: index, then the sessions of this page. ARGV: uid, rank of the page's first id, then the
  * page's ids. Returns {live, expired, next, rank}: live is flat (id, createdAt, lastActiveAt,
- * maxAge, lifetime)* for the page's live sessions, expired the ids it found past their deadline
+ * maxAge, lifetime, userAgent, address)* ('' where not recorded) for the page's live sessions, expired the ids it found past their deadline
  * (and deleted), next the ids of the next page and rank its first rank. Ids whose session is gone
  * it takes out of the index. The first
  * call (rank 0, no ids) prunes ended entries; every call fits the index's expiry to what it holds.
@@ -21,10 +21,13 @@ if rank == 0 then redis.call('ZREMRANGEBYSCORE', index, '-inf', digits(now)) end
 local live, expired = {}, {}
 for i = 2, #KEYS do
   local id = ARGV[i + 1]
-  local m = redis.call('HMGET', KEYS[i], 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended')
+  local m = redis.call('HMGET', KEYS[i], 'm:uid', 'm:created', 'm:active', 'm:maxAge', 'm:life', 'm:ended',
+    'm:ua', 'm:addr')
   if m[1] == uid and not m[6] and deadline(m[2], m[3], m[4], m[5]) > now then
     table.insert(live, id)
     for j = 2, 5 do table.insert(live, m[j]) end
+    table.insert(live, m[7] or '')
+    table.insert(live, m[8] or '')
     rank = rank + 1
   elseif m[1] == uid and not m[6] then
     redis.call('UNLINK', KEYS[i])

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { hashSecret } from '../../../lib/core/token'
 import type { JsonValue } from '../../../lib/core/values'
-import { SessionSlab } from '../../../lib/stores/memory/engine/session-slab'
+import { TimeColumn } from '../../../lib/stores/memory/engine/time-column'
 import { MemoryStore, type MemoryStoreOptions } from '../../../lib/stores/memory/memory-store'
 import type { SessionEvent, SessionRecord } from '../../../lib/stores/store'
 import { describeStoreContract } from '../../../lib/stores/testing'
@@ -43,6 +43,37 @@ describe('MemoryStore', () => {
     store = new MemoryStore({ heartbeat: 2_147_483 })
     expect(() => new MemoryStore({ heartbeat: 2_147_484 })).toThrow(TypeError)
     expect(() => new MemoryStore({ heartbeat: Number.POSITIVE_INFINITY })).toThrow(/option heartbeat/)
+  })
+
+  it('counts anonymous sessions against capacity but never against a per-user limit, nor in a uid index', async () => {
+    store = new MemoryStore({ capacity: 3, heartbeat: 0, maxSessionsPerUser: 1 })
+    const evicted: SessionEvent[] = []
+    store.on('evicted', (event) => evicted.push(event))
+    const anonymous = (id: string) => {
+      const { uid: _uid, ...rest } = record(id)
+      return rest
+    }
+    for (const id of ['a', 'b']) await store.create(anonymous(id))
+    expect([store.size, evicted]).toEqual([2, []])
+    await store.create(record('c'))
+    await store.create(anonymous('d'))
+    expect(evicted).toEqual([{ id: 'a', uid: '', reason: 'capacity' }])
+    expect([(await store.get('b'))?.uid, (await store.get('c'))?.uid]).toEqual([undefined, 'uid-c'])
+    expect(await store.list('')).toEqual([])
+    expect(await store.deleteAll('')).toBe(0)
+    expect(store.size).toBe(3)
+  })
+
+  it('lists the device of each session, also after the slab grew', async () => {
+    store = new MemoryStore({ heartbeat: 0, capacity: 100 })
+    // enough sessions that the slab grows (and relinks) past its first 64 slots
+    for (let index = 0; index < 100; index++)
+      await store.create(
+        record(`s${index}`, { uid: 'ada', userAgent: `agent ${index}`, address: '10.0.0.1' }),
+      )
+    const listed = await store.list('ada')
+    expect(listed.length).toBe(100)
+    expect(listed.every(({ id, userAgent }) => userAgent === `agent ${id.slice(1)}`)).toBe(true)
   })
 
   it('evicts the least recently active session past capacity, with an event', async () => {
@@ -195,7 +226,7 @@ describe('MemoryStore', () => {
     jest.setSystemTime(Date.now() + 1000)
     for (let index = 0; index < 100_000; index++)
       await store.create(record(`live-${index}`, { maxAge: 3600 }))
-    const visited = jest.spyOn(SessionSlab.prototype, 'idleDeadline')
+    const visited = jest.spyOn(TimeColumn.prototype, 'idleDeadline')
     store.sweep()
     expect([store.size, await store.get('short-0')]).toEqual([100_000, undefined])
     // a look or two at each of the 10 it removes, and one at the first live session: not 100,000

@@ -80,7 +80,7 @@ describeCluster('RedisStore on a Redis Cluster of three masters with a replica e
     const store = new RedisStore(client, { prefix, waitForReplicas: 1, timeout: 500 })
     const records = Array.from({ length: 30 }, () => newRecord(store))
     for (const record of records) await store.create(record)
-    const masterOf = async (record: SessionRecord) =>
+    const masterOf = async (record: SessionRecord & { uid: string }) =>
       cluster.masterOf(await slotOf(indexOf(prefix, record.uid)))
     const held = await Promise.all(records.map(masterOf))
     const stalled = await cluster.replicaOf(held[0]!)

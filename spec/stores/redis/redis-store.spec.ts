@@ -111,6 +111,29 @@ describe('RedisStore', () => {
       expect((await raw.keys(`${prefix}:*`)).filter((key) => key.includes('alice'))).toEqual([])
     })
 
+    it('keeps an anonymous session in its hash alone, with an expiry and no index, slid by reads', async () => {
+      const { uid: _uid, ...signedIn } = newRecord(store, { lastActiveAt: Date.now() - 5000 })
+      const record = { ...signedIn, id: randomId() }
+      await store.create(record)
+      expect(await raw.keys(`${prefix}:*`)).toEqual([keyOf(record.id)])
+      expect((await raw.hgetall(keyOf(record.id)))['m:uid']).toBe('')
+      const before = await raw.pexpiretime(keyOf(record.id))
+      expect(before).toBe(record.lastActiveAt + HOUR * 1000)
+      expect((await store.get(record.id))?.uid).toBeUndefined()
+      expect(await raw.pexpiretime(keyOf(record.id))).toBeGreaterThan(before)
+      await store.delete(record.id)
+      expect(await raw.keys(`${prefix}:*`)).toEqual([])
+    })
+
+    it('keeps where a login was made and whether its cookie persists as metadata, never among the values', async () => {
+      const record = newRecord(store, { persistent: false, userAgent: 'curl/8.5', address: '::1' })
+      await store.create(record)
+      const hash = await raw.hgetall(keyOf(record.id))
+      expect([hash['m:persist'], hash['m:ua'], hash['m:addr']]).toEqual(['0', 'curl/8.5', '::1'])
+      const read = await store.get(record.id)
+      expect([read?.persistent, [...(read?.values.keys() ?? [])]]).toEqual([false, ['username']])
+    })
+
     it('indexes the sessions of a user in a sorted set scored by deadline, those that never end last', async () => {
       const uid = `user-${randomId()}`
       const record = newRecord(store, { uid, lastActiveAt: Date.now() - 5000 })

@@ -5,7 +5,9 @@ import { ActivityList } from './activity-list'
 import { HashColumn } from './hash-column'
 import { IdColumn } from './id-column'
 import { IdIndex } from './id-index'
+import { OriginColumn } from './origin-column'
 import { RecentTexts } from './recent-texts'
+import { TimeColumn } from './time-column'
 import { type UserCensus, UserChains } from './user-chains'
 import { type EncodedValues, ValueColumn } from './value-column'
 
@@ -36,12 +38,12 @@ export class SessionSlab {
   readonly #users = new UserChains()
   /** Each session's values, as its own JSON. */
   readonly #values: ValueColumn
-  /** createdAt, lastActiveAt (epoch ms) per slot. */
-  #times = new Float64Array(0)
-  /** maxAge, lifetime (seconds) per slot. */
-  #policy = new Int32Array(0)
+  /** Each session's times, expiry policy and deadlines. */
+  readonly clock = new TimeColumn()
   /** Token hashes, 32 bytes a slot. */
   readonly #hashes = new HashColumn()
+  /** Whether each cookie persists, and the device each session was made on. */
+  readonly #origins = new OriginColumn()
   /** Token hashes and uids also kept as strings for recent slots, so a hot session's read decodes none. */
   readonly #recent: RecentTexts
   /** From id to slot. */
@@ -72,10 +74,7 @@ export class SessionSlab {
     const slot = freed === NONE ? this.#grow() : freed
     this.#ids.set(slot, record.id)
     this.#values.set(slot, values)
-    this.#times[slot * 2] = record.createdAt
-    this.#times[slot * 2 + 1] = record.lastActiveAt
-    this.#policy[slot * 2] = record.maxAge
-    this.#policy[slot * 2 + 1] = record.lifetime
+    this.clock.set(slot, record)
     const extra: Extra = {}
     if (!this.#writeHash(slot, record.tokenHash)) extra.tokenHash = record.tokenHash
     if (record.previousTokenHash !== undefined) {
@@ -84,7 +83,9 @@ export class SessionSlab {
     }
     if (record.ended === 'replaced') extra.ended = 'replaced'
     if (Object.keys(extra).length > 0) this.#extras.set(slot, extra)
-    this.#users.set(slot, record.uid, record.ended === undefined)
+    this.#origins.set(slot, record)
+    // an anonymous session's uid is '' (a login's is never empty): kept, but in no uid's chain
+    this.#users.set(slot, record.uid ?? '', record.ended === undefined && record.uid !== undefined)
     this.#idIndex.link(slot, this.#ids.hashOf(slot))
     this.#activity.append(slot)
     return slot
@@ -113,13 +114,14 @@ export class SessionSlab {
   /** Frees a slot; resolves whether it held a live session (not a marker). */
   release(slot: number): boolean {
     const live = this.ended(slot) === undefined
-    if (live) this.#users.unlink(slot)
+    if (live && !this.anonymous(slot)) this.#users.unlink(slot)
     this.#idIndex.unlink(slot, this.#ids.hashOf(slot))
     this.#activity.detach(slot)
     this.#ids.clear(slot)
     if (slot === this.#foundSlot) this.#foundId = undefined
     this.#users.clear(slot)
     this.#values.clear(slot)
+    this.#origins.clear(slot)
     this.#recent.forget(slot)
     this.#extras.delete(slot)
     this.#users.pushFree(slot)
@@ -135,6 +137,16 @@ export class SessionSlab {
     return uid
   }
 
+  /** Whether the session in `slot` is anonymous: started before a login, so in no uid's chain. */
+  anonymous(slot: number): boolean {
+    return this.#users.holds(slot, '')
+  }
+
+  /** The device the session in `slot` was made on, as its record gave it. */
+  device(slot: number): Pick<SessionRecord, 'userAgent' | 'address'> {
+    return this.#origins.device(slot)
+  }
+
   /** The id of `slot`, as text: built afresh for most ids, so call it only when the text is needed. */
   id(slot: number): string {
     return this.#ids.text(slot)
@@ -146,31 +158,17 @@ export class SessionSlab {
 
   /** When the session in `slot` was created (epoch ms); `undefined` for a free slot. */
   createdAt(slot: number): number | undefined {
-    return this.#users.has(slot) ? this.#times[slot * 2]! : undefined
+    return this.#users.has(slot) ? this.clock.createdAt(slot) : undefined
   }
 
-  times(slot: number): { createdAt: number; lastActiveAt: number } {
-    return { createdAt: this.#times[slot * 2]!, lastActiveAt: this.#times[slot * 2 + 1]! }
-  }
-
-  /** When the session ends if left idle (epoch ms), `Infinity` for never. */
+  /** When the session in `slot` ends if left idle (epoch ms), `Infinity` for never. */
   deadline(slot: number): number {
-    return Math.min(this.idleDeadline(slot), this.absoluteDeadline(slot))
-  }
-
-  idleDeadline(slot: number): number {
-    const maxAge = this.#policy[slot * 2]!
-    return maxAge > 0 ? this.#times[slot * 2 + 1]! + maxAge * 1000 : Infinity
-  }
-
-  absoluteDeadline(slot: number): number {
-    const lifetime = this.#policy[slot * 2 + 1]!
-    return lifetime > 0 ? this.#times[slot * 2]! + lifetime * 1000 : Infinity
+    return this.clock.deadline(slot)
   }
 
   /** Records activity at `now`: the session becomes the most recently active. */
   touch(slot: number, now: number): void {
-    this.#times[slot * 2 + 1] = now
+    this.clock.touch(slot, now)
     if (this.#activity.isNewest(slot)) return
     this.#activity.detach(slot)
     this.#activity.append(slot)
@@ -228,23 +226,18 @@ export class SessionSlab {
 
   /** How many live sessions `uid` has, and its least recently active one (of equals, the oldest). */
   census(uid: string): UserCensus {
-    const times = this.#times
-    return this.#users.census(
-      uid,
-      (a, b) => (times[a * 2 + 1]! - times[b * 2 + 1]! || times[a * 2]! - times[b * 2]!) < 0,
-    )
+    return this.#users.census(uid, (a, b) => this.clock.before(a, b))
   }
 
   toRecord(slot: number, id: string, ended: 'replaced' | 'expired' | undefined): SessionRecord {
     const extra = this.#extras.get(slot)
     const record: SessionRecord = {
       id,
-      uid: this.uid(slot),
       tokenHash: this.tokenHash(slot),
-      createdAt: this.#times[slot * 2]!,
-      lastActiveAt: this.#times[slot * 2 + 1]!,
-      maxAge: this.#policy[slot * 2]!,
-      lifetime: this.#policy[slot * 2 + 1]!,
+      createdAt: this.clock.createdAt(slot),
+      lastActiveAt: this.clock.lastActiveAt(slot),
+      maxAge: this.clock.maxAge(slot),
+      lifetime: this.clock.lifetime(slot),
       values: this.values(slot),
     }
     if (extra?.previousTokenHash !== undefined) {
@@ -252,6 +245,8 @@ export class SessionSlab {
       record.previousTokenExpiresAt = extra.previousTokenExpiresAt ?? 0
     }
     if (ended) record.ended = ended
+    if (!this.anonymous(slot)) record.uid = this.uid(slot)
+    if (!this.#origins.persistent(slot)) record.persistent = false
     return record
   }
 
@@ -273,27 +268,21 @@ export class SessionSlab {
   #grow(): number {
     if (this.#used === this.#capacity) {
       const capacity = Math.max(64, this.#capacity * 2)
-      this.#times = resized(this.#times, capacity * 2)
-      this.#policy = resized(this.#policy, capacity * 2)
+      this.clock.resize(capacity)
       this.#hashes.resize(capacity)
       this.#ids.resize(capacity)
       this.#users.resize(capacity)
       this.#values.resize(capacity)
+      this.#origins.resize(capacity)
       this.#activity.resize(capacity)
       this.#idIndex.resize(capacity)
       this.#capacity = capacity
       for (let slot = 0; slot < this.#used; slot++) {
         if (!this.#users.has(slot)) continue
         this.#idIndex.link(slot, this.#ids.hashOf(slot))
-        if (this.ended(slot) === undefined) this.#users.relink(slot)
+        if (this.ended(slot) === undefined && !this.anonymous(slot)) this.#users.relink(slot)
       }
     }
     return this.#used++
   }
-}
-
-function resized<T extends Float64Array | Int32Array>(array: T, length: number): T {
-  const next = new (array.constructor as new (length: number) => T)(length)
-  next.set(array)
-  return next
 }

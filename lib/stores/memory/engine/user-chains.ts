@@ -65,6 +65,11 @@ export class UserChains {
     return this.#uids.has(slot)
   }
 
+  /** Whether `slot` holds `uid`, compared without building its text. */
+  holds(slot: number, uid: string): boolean {
+    return this.#uids.holds(slot, uid)
+  }
+
   /** The uid of `slot`, built afresh. */
   text(slot: number): string | undefined {
     return this.#uids.text(slot)
