@@ -27,6 +27,7 @@ export {
 } from './http/helpers'
 export { type SessionMiddleware, sessionMiddleware } from './http/middleware'
 export { SessionManager, type VerifyRequestOptions } from './http/session-manager'
+export type { CreateSessionOptions } from './session/create-options'
 export { ManagedSession } from './session/managed-session'
 export type { SessionCookieOptions, SessionOptions } from './session/options'
 export { Session } from './session/session'

@@ -7,6 +7,7 @@ export {
   type EvictionReason,
   isPromise,
   isUserSessionStore,
+  MAX_USER_AGENT,
   type SessionChange,
   type SessionEvent,
   type SessionRecord,

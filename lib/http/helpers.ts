@@ -18,7 +18,7 @@ export type RequestWithSession<T extends object = AppSessionValues> = IncomingMe
 export type LoginRequest = IncomingMessage & { body?: any }
 
 /** What `authenticate` resolves for a user who may log in: `session.create()`'s arguments. */
-export interface LoginResult<T extends object = AppSessionValues> extends CreateSessionOptions<T> {
+export interface LoginResult<T extends object = AppSessionValues> extends CreateSessionOptions {
   uid: string
   values?: Partial<T>
 }

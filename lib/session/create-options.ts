@@ -2,14 +2,14 @@ import { SessionError } from '../core/errors'
 import type { JsonValue } from '../core/values'
 
 /** Options of `session.create()`. */
-export interface CreateSessionOptions<T extends object> {
+export interface CreateSessionOptions {
   /**
    * Values of the session this request carries (an anonymous one's cart, say) to keep in the new
    * session: `true` for all of them, or their keys. `values` win over kept ones of the same key.
    * Off by default, because what an anonymous session holds was written by whoever held its cookie.
    * @default false
    */
-  keep?: boolean | readonly (keyof T & string)[]
+  keep?: boolean | readonly string[]
   /**
    * `false` for a cookie without `Max-Age` (a login without "remember me"): the browser drops it
    * when it closes, while the server's idle and absolute expiry stay as they are. The choice stays
@@ -22,7 +22,7 @@ export interface CreateSessionOptions<T extends object> {
 /** The values of `current` that `keep` names, checked: a bad `keep` throws SESSION_ERROR (201). */
 export function keptValues(
   current: ReadonlyMap<string, JsonValue> | undefined,
-  keep: CreateSessionOptions<object>['keep'],
+  keep: CreateSessionOptions['keep'],
 ): [string, JsonValue][] {
   if (keep === undefined || keep === false) return []
   if (keep === true) return [...(current ?? [])]

@@ -151,13 +151,12 @@ export class Session<T extends object = SessionValues> extends SessionReads<T> {
    * as `options.keep` names. Throws HEADERS_SENT (212), changing nothing, once the response's
    * headers are sent; the response waits for a create the app did not await.
    */
-  async create(uid: string, values: Partial<T> = {}, options: CreateSessionOptions<T> = {}): Promise<string> {
+  async create(uid: string, values: Partial<T> = {}, options: CreateSessionOptions = {}): Promise<string> {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > 512)
       throw new SessionError('SESSION_ERROR', 'uid must be a non-empty string of at most 512 characters')
     const state = this.#state
     const given = Object.entries(values).map(([key, value]) => [key, toStoredValue(key, value)] as const)
-    const keep = options.keep as CreateSessionOptions<object>['keep']
-    const initial = new Map([...keptValues(state.record?.values, keep), ...given])
+    const initial = new Map([...keptValues(state.record?.values, options.keep), ...given])
     checkSize(storedBytes(initial), state.context.options.maxSessionBytes)
     const persistent = checkPersistent(options.persistent) ?? state.context.options.persistent
     return state.tokenOperation('create', () => this.#create(uid, initial, persistent))

@@ -151,6 +151,23 @@ describe.each(STORES)('around login, on %s', (_name, makeStore) => {
         expect(await store.get(before.body.id)).toBeUndefined()
       })
 
+      it('leaves no cookie and stores nothing when the handler that wrote answers 500', async () => {
+        const failing = createApp(
+          framework,
+          { secret, store },
+          {
+            'POST /fail': (req, res) => {
+              req.session.set('theme', 'dark')
+              res.statusCode = 500
+              res.end('failed')
+            },
+          },
+        )
+        const res = await request(failing).post('/fail')
+        expect([res.status, cookieOf(res)]).toEqual([500, undefined])
+        expect(store.calls.create + store.calls.update).toBe(0)
+      })
+
       it('keeps nothing at login unless asked, and everything with keep: true', async () => {
         const server = app()
         const one = await request(server)

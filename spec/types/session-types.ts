@@ -56,6 +56,23 @@ app.get('/me', requireSession(), (req, res) => {
   res.json({ name, count })
 })
 
+// Flash values, promotion and remember-me are typed by the same SessionData.
+app.post('/flashy', async (req, res) => {
+  req.session.flash('username', 'flashed')
+  const taken: string | undefined = req.session.takeFlash('username')
+  // @ts-expect-error a flash value of the wrong type
+  req.session.flash('count', 'one')
+  // @ts-expect-error an undeclared flash key
+  req.session.takeFlash('password')
+  await req.session.create('ada', { count: 0 }, { keep: ['cart'], persistent: false })
+  const anonymous: boolean = req.session.anonymous
+  res.json({ taken, anonymous })
+})
+app.post(
+  '/login-remembered',
+  login(async () => ({ uid: 'u', keep: ['cart'] as const, persistent: true })),
+)
+
 // Without declared keys, any JSON value under any key, and nothing else.
 declare const untyped: Session
 untyped.set('anything', { nested: [1, 'two', null] })
