@@ -231,6 +231,26 @@ describe('new SessionManager()', () => {
     })
   })
 
+  describe("the 'ended' event of an idle expiry", () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] }))
+    afterEach(() => jest.useRealTimers())
+
+    it("is told when the MemoryStore's sweep removes the session, without a read or a touch()", async () => {
+      const swept = new MemoryStore({ heartbeat: 10 })
+      const chat = new SessionManager({ secret, store: swept, maxAge: 60 })
+      const ended: SessionEnded[] = []
+      chat.on('ended', (event) => ended.push(event))
+      const { session } = await chat.create('ada')
+      jest.advanceTimersByTime(59_000)
+      expect(ended).toEqual([])
+      // the sweep at 60 s finds it at its deadline
+      jest.advanceTimersByTime(1_000)
+      expect(ended).toEqual([{ id: session.id, uid: 'ada', reason: 'expired' }])
+      await chat.close()
+      await swept.close()
+    })
+  })
+
   describe('verifyRequest(req)', () => {
     it('reads the cookie or the header of an upgrade, and the query only when turned on', async () => {
       const { token } = await sessions.create('ada')

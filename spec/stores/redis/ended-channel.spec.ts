@@ -3,6 +3,7 @@ import { SessionManager } from '../../../lib/http/session-manager'
 import type { SessionEnded } from '../../../lib/stores/ended-channel'
 import { RedisStore } from '../../../lib/stores/redis/redis-store'
 import { type RedisUnderTest, sleep, useRedis } from '../../support/redis-server'
+import { untilSubscribed } from '../../support/socket-stores'
 
 const secret = 'test-secret-that-is-long-enough-0123456789'
 
@@ -38,7 +39,7 @@ describe('ended across processes on one Redis', () => {
   })
 
   /** Two managers, each on a store (and connections) of its own, as two processes have. */
-  async function pair(options: { maxAge?: number } = {}) {
+  async function pair(options: { maxAge?: number; touchInterval?: number } = {}) {
     const prefix = redis.nextPrefix()
     const [one, two] = [0, 1].map(() => {
       const store = new RedisStore(redis.url, { prefix })
@@ -48,7 +49,7 @@ describe('ended across processes on one Redis', () => {
       manager.on('ended', () => undefined)
       return manager
     }) as [SessionManager, SessionManager]
-    await sleep(300)
+    await untilSubscribed(redis.url, prefix, 2)
     return { one, two, prefix }
   }
 
@@ -65,14 +66,10 @@ describe('ended across processes on one Redis', () => {
 
   it('resubscribes by itself after a Redis restart', async () => {
     if (!redis.server) return
-    const { one, two } = await pair()
+    const { one, two, prefix } = await pair()
     await redis.server.restart()
-    const probe = new Redis(redis.url)
-    await until(async () => {
-      const channels = (await probe.pubsub('CHANNELS', '*')) as string[]
-      return channels.some((channel) => channel.endsWith(':ended'))
-    })
-    await probe.quit()
+    // both managers' subscribers, not just the first one back
+    await untilSubscribed(redis.url, prefix, 2)
     await until(async () => {
       try {
         await one.create('probe')
@@ -99,5 +96,21 @@ describe('ended across processes on one Redis', () => {
     expect(took).toBeLessThan(2500)
     await admin.config('SET', 'notify-keyspace-events', '')
     await admin.quit()
+  })
+
+  it('tells an idle expiry at the next touch() of the session where notifications are off, to every process', async () => {
+    const { one, two, prefix } = await pair({ touchInterval: 0 })
+    const { token } = await one.create('ada')
+    const session = await one.verify(token)
+    // as Redis expires a key at its TTL, and with no notification of it
+    const admin = new Redis(redis.url)
+    const [key] = await admin.keys(`${prefix}:*:s:${session.id}`)
+    await admin.pexpire(key!, 1)
+    await until(async () => (await admin.exists(key!)) === 0)
+    await admin.quit()
+    const heard = nextEnded(two)
+    expect(await session.touch()).toBe(false)
+    const [event, took] = await heard
+    expect([event, took < 1000]).toEqual([{ id: session.id, uid: 'ada', reason: 'expired' }, true])
   })
 })
