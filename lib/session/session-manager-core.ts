@@ -13,6 +13,7 @@ import { type ResolvedOptions, resolveOptions, type SessionOptions } from './opt
 import type { Session } from './session'
 import { type SessionInfo, toSessionInfo } from './session-info'
 import { storeCall, userStoreOf } from './store-calls'
+import { TouchThrottle } from './touch-throttle'
 import { endAllSessions } from './user-sessions'
 import { verdictOn } from './verdict'
 
@@ -55,8 +56,7 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
   readonly signer: TokenSigner
   readonly touchInterval: number
   readonly #tokens: VerifiedTokens
-  /** When each session was last slid by `touch()`, oldest first. */
-  readonly #touched = new Map<string, number>()
+  readonly #throttle: TouchThrottle
   readonly #saving = new Set<Promise<void>>()
   /** Sessions whose automatic write just failed; their keys stay dirty for the next `save()`. */
   readonly #failed = new WeakSet<Session>()
@@ -76,8 +76,12 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
       throw new TypeError(
         `option touchInterval must be at most half of maxAge (${longest}), got ${this.touchInterval}`,
       )
+    this.#throttle = new TouchThrottle(this.touchInterval)
     // every manager listens, and so publishes what ends through it to the other processes
-    this.#unsubscribe = endedHubOf(this.options.store).subscribe((ended) => this.emit('ended', ended))
+    this.#unsubscribe = endedHubOf(this.options.store).subscribe((ended) => {
+      this.#throttle.forget(ended.id)
+      this.emit('ended', ended)
+    })
   }
 
   get store(): Store {
@@ -109,7 +113,7 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
         this.#ended({ id: record.id, uid: record.uid ?? '', reason: 'replaced' })
       return this.refused(verdict instanceof SessionError ? verdict : undefined)
     }
-    this.#touched.set(record.id, Date.now())
+    this.#throttle.slid(record.id, Date.now())
     return new ManagedSession<T>(this.#toucher, this.#context(exposes), record, token, verdict.graceOnly)
   }
 
@@ -147,6 +151,11 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
     await unsubscribe?.()
   }
 
+  /** @internal How many sessions the `touch()` throttle holds: those slid within one `touchInterval`. */
+  get throttledSessions(): number {
+    return this.#throttle.size
+  }
+
   /** @internal A session with nothing in it but why its token was refused. */
   refused(error: SessionError | undefined): ManagedSession<T> {
     const session = new ManagedSession<T>(this.#toucher, this.#context(false), undefined, '')
@@ -182,17 +191,12 @@ export class SessionManagerCore<T extends object = SessionValues> extends EventE
     const id = session.id
     if (id === undefined) return false
     const now = Date.now()
-    if ((this.#touched.get(id) ?? -Infinity) > now - this.touchInterval * 1000) return true
-    this.#touched.delete(id)
-    this.#touched.set(id, now)
-    for (const [other, at] of this.#touched) {
-      if (at > now - this.touchInterval * 1000) break
-      this.#touched.delete(other)
-    }
+    if (this.#throttle.isRecent(id, now)) return true
+    this.#throttle.slid(id, now)
     const record = await storeCall(() => this.options.store.get(id))
     if (record !== undefined && record.ended === undefined) return true
     debug('touch: session %s has ended', id)
-    this.#touched.delete(id)
+    this.#throttle.forget(id)
     const reason = record?.ended === 'replaced' ? 'replaced' : 'expired'
     this.#ended({ id, uid: session.uid ?? '', reason })
     return false

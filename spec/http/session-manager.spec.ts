@@ -160,6 +160,43 @@ describe('new SessionManager()', () => {
       expect(await session.touch()).toBe(false)
       expect(ended).toEqual([{ id: session.id, uid: 'ada', reason: 'expired' }])
     })
+
+    it('forgets a session once it ends, however it ends', async () => {
+      const chat = new SessionManager({ secret, store, maxAge: 120, touchInterval: 30 })
+      const single = new SessionManager({ secret, store, singleSession: true })
+      for (let n = 0; n < 99; n++) {
+        const uid = `user-${n}`
+        const session = await chat.verify((await chat.create(uid)).token)
+        await session.touch()
+        if (n % 3 === 0) await session.destroy()
+        if (n % 3 === 1) await (await chat.create(uid)).session.revoke(session.id!)
+        if (n % 3 === 2) await single.create(uid)
+      }
+      // all within one touchInterval: only their ends can have dropped them
+      expect(chat.throttledSessions).toBe(0)
+      await single.close()
+      await chat.close()
+    })
+
+    it('holds only the sessions verified or touched within the last touchInterval', async () => {
+      const chat = new SessionManager({ secret, store, maxAge: 120, touchInterval: 30 })
+      const tokens = await Promise.all(
+        Array.from({ length: 100 }, async (_, n) => (await chat.create(`user-${n}`)).token),
+      )
+      // read-only sockets: verified, then never a message, so never a touch()
+      for (const token of tokens) await chat.verify(token)
+      jest.advanceTimersByTime(20_000)
+      // one of them reconnects, ten seconds before the others fall out of the window
+      await chat.verify(tokens[0]!)
+      jest.advanceTimersByTime(11_000)
+      const late = await chat.verify(tokens[1]!)
+      expect(chat.throttledSessions).toBe(2)
+      await late.touch()
+      jest.advanceTimersByTime(31_000)
+      await chat.verify(tokens[2]!)
+      expect(chat.throttledSessions).toBe(1)
+      await chat.close()
+    })
   })
 
   describe("the 'ended' event", () => {
@@ -191,6 +228,26 @@ describe('new SessionManager()', () => {
       expect(reasons.slice(4).map(([, reason]) => reason)).toEqual(['evicted'])
       expect(heard.filter(([who]) => who === 'one')).toHaveLength(heard.length / 2)
       await Promise.all([one.close(), two.close(), replacing.close()])
+    })
+  })
+
+  describe("the 'ended' event of an idle expiry", () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] }))
+    afterEach(() => jest.useRealTimers())
+
+    it("is told when the MemoryStore's sweep removes the session, without a read or a touch()", async () => {
+      const swept = new MemoryStore({ heartbeat: 10 })
+      const chat = new SessionManager({ secret, store: swept, maxAge: 60 })
+      const ended: SessionEnded[] = []
+      chat.on('ended', (event) => ended.push(event))
+      const { session } = await chat.create('ada')
+      jest.advanceTimersByTime(59_000)
+      expect(ended).toEqual([])
+      // the sweep at 60 s finds it at its deadline
+      jest.advanceTimersByTime(1_000)
+      expect(ended).toEqual([{ id: session.id, uid: 'ada', reason: 'expired' }])
+      await chat.close()
+      await swept.close()
     })
   })
 

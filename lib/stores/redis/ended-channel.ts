@@ -12,7 +12,8 @@ const REASONS: readonly string[] = ['logout', 'revoked', 'replaced', 'expired', 
  * reconnecting and resubscribing by themselves. Where the server has keyspace notifications on
  * for expiries (`notify-keyspace-events` with `E` and `x`, which this never sets), an idle
  * session whose key Redis expires is told as `expired` with `uid` empty; elsewhere the next
- * `verify()` or `touch()` of it tells it.
+ * `touch()` of it tells it. On a Cluster those notifications are per node, and the subscriber
+ * sits on the one node ioredis picked: only that node's expiries are heard.
  */
 export class RedisEndedChannel implements EndedChannel {
   readonly #channel: string

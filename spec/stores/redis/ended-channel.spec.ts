@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import path from 'node:path'
 import { Redis } from 'ioredis'
-import { WebSocket } from 'ws'
 import { SessionManager } from '../../../lib/http/session-manager'
 import type { SessionEnded } from '../../../lib/stores/ended-channel'
 import { RedisStore } from '../../../lib/stores/redis/redis-store'
 import { type RedisUnderTest, sleep, useRedis } from '../../support/redis-server'
+import { untilSubscribed } from '../../support/socket-stores'
 
 const secret = 'test-secret-that-is-long-enough-0123456789'
 
@@ -41,7 +39,7 @@ describe('ended across processes on one Redis', () => {
   })
 
   /** Two managers, each on a store (and connections) of its own, as two processes have. */
-  async function pair(options: { maxAge?: number } = {}) {
+  async function pair(options: { maxAge?: number; touchInterval?: number } = {}) {
     const prefix = redis.nextPrefix()
     const [one, two] = [0, 1].map(() => {
       const store = new RedisStore(redis.url, { prefix })
@@ -51,7 +49,7 @@ describe('ended across processes on one Redis', () => {
       manager.on('ended', () => undefined)
       return manager
     }) as [SessionManager, SessionManager]
-    await sleep(300)
+    await untilSubscribed(redis.url, prefix, 2)
     return { one, two, prefix }
   }
 
@@ -68,14 +66,10 @@ describe('ended across processes on one Redis', () => {
 
   it('resubscribes by itself after a Redis restart', async () => {
     if (!redis.server) return
-    const { one, two } = await pair()
+    const { one, two, prefix } = await pair()
     await redis.server.restart()
-    const probe = new Redis(redis.url)
-    await until(async () => {
-      const channels = (await probe.pubsub('CHANNELS', '*')) as string[]
-      return channels.some((channel) => channel.endsWith(':ended'))
-    })
-    await probe.quit()
+    // both managers' subscribers, not just the first one back
+    await untilSubscribed(redis.url, prefix, 2)
     await until(async () => {
       try {
         await one.create('probe')
@@ -104,43 +98,19 @@ describe('ended across processes on one Redis', () => {
     await admin.quit()
   })
 
-  it('closes a socket served by another process within a second of destroyAll', async () => {
-    const prefix = redis.nextPrefix()
-    const store = new RedisStore(redis.url, { prefix })
-    stores.push(store)
-    const sessions = new SessionManager({ secret, store })
-    managers.push(sessions)
-    const child: ChildProcess = spawn(
-      path.join(__dirname, '../../../node_modules/.bin/tsx'),
-      [path.join(__dirname, '../../support/socket-process.ts')],
-      {
-        env: { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, SECRET: secret },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    )
-    try {
-      const port = await new Promise<string>((resolve) =>
-        child.stdout!.on('data', (chunk: Buffer) => {
-          const match = /listening (\d+)/.exec(String(chunk))
-          if (match) resolve(match[1]!)
-        }),
-      )
-      const { token } = await sessions.create('ada', { count: 0 })
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/socket`, {
-        headers: { cookie: `_cookie_vars=${token}` },
-      })
-      await new Promise((resolve) => ws.once('message', resolve))
-      await sleep(200)
-      const started = performance.now()
-      const closed = new Promise<[number, string, number]>((resolve) =>
-        ws.once('close', (code, reason) => resolve([code, String(reason), performance.now() - started])),
-      )
-      await sessions.destroyAll('ada')
-      const [code, reason, took] = await closed
-      expect([code, reason, took < 1000]).toEqual([4205, 'SESSION_NOT_EXIST revoked', true])
-      console.log(`redis: destroyAll to socket close in another process in ${took.toFixed(1)} ms`)
-    } finally {
-      child.kill()
-    }
+  it('tells an idle expiry at the next touch() of the session where notifications are off, to every process', async () => {
+    const { one, two, prefix } = await pair({ touchInterval: 0 })
+    const { token } = await one.create('ada')
+    const session = await one.verify(token)
+    // as Redis expires a key at its TTL, and with no notification of it
+    const admin = new Redis(redis.url)
+    const [key] = await admin.keys(`${prefix}:*:s:${session.id}`)
+    await admin.pexpire(key!, 1)
+    await until(async () => (await admin.exists(key!)) === 0)
+    await admin.quit()
+    const heard = nextEnded(two)
+    expect(await session.touch()).toBe(false)
+    const [event, took] = await heard
+    expect([event, took < 1000]).toEqual([{ id: session.id, uid: 'ada', reason: 'expired' }, true])
   })
 })
