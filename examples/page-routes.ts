@@ -1,0 +1,135 @@
+// The example app's pages: server-rendered forms, each post answered with a 303 redirect.
+import express from 'express'
+import { csrfGuard, login, logout, requireSession, type SessionError } from '../lib/index'
+import { pageErrors } from './errors'
+import type { LivePanel } from './live'
+import { authenticate } from './sign-in'
+import { DEMO_PASSWORD, errorPage, loginPage, type Notice, profilePage } from './views'
+
+// Maps, not object literals: `?reason=constructor` must find nothing.
+const LOGIN_REASONS = new Map<unknown, Notice>([
+  ['signed-out', { text: 'You are signed out.', kind: 'info' }],
+  ['signed-out-everywhere', { text: 'You are signed out in every browser.', kind: 'info' }],
+  [
+    'wrong-password',
+    {
+      text: `Wrong user name or password: any name up to 64 characters, password “${DEMO_PASSWORD}”.`,
+      kind: 'error',
+    },
+  ],
+])
+
+const PROFILE_NOTICES = new Map<unknown, string>([
+  ['refreshed', 'New token issued: the previous one no longer works.'],
+  ['revoked', 'That session has ended; its browser is signed out.'],
+])
+
+/** What the pages need from the app. */
+export interface PageSetup {
+  /** The profile page's live panel, told of each count. */
+  live: LivePanel
+  /** The sessions' idle timeout in seconds, stated on the pages. */
+  maxAge: number
+  /** Origins besides the app's own whose pages may post its forms. */
+  trustedOrigins: readonly string[]
+}
+
+/**
+ * The pages of the example app, behind `csrfGuard()`: sign-in, the profile with its counter,
+ * token refresh and sessions list, and logout. A session that ended sends the browser to `/login`,
+ * which says why.
+ */
+export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express.Router {
+  const pages = express.Router()
+  const signedIn = requireSession({ redirect: '/login' })
+  // every form post, login included, before its body is read; GET pages pass untouched
+  pages.use(csrfGuard({ trustedOrigins }))
+  pages.use(express.urlencoded({ extended: false, limit: '10kb' }))
+
+  pages.get('/', (req, res) => res.redirect(303, req.session.exists ? '/profile' : '/login'))
+
+  pages.get('/login', async (req, res) => {
+    if (req.session.exists) return res.redirect(303, '/profile')
+    const notice = LOGIN_REASONS.get(req.query.reason) ?? endedNotice(req.session.error, maxAge)
+    // A refused cookie has said what it had to say: drop it so a reload shows a clean form. Not
+    // when the live panel sent the page here: a sign-in in another tab may have just set a new
+    // cookie, which clearing the one this request carried would wipe out.
+    if (req.session.error && req.query.from !== 'live') await req.session.destroy()
+    res.type('html').send(loginPage({ notice, maxAge }))
+  })
+
+  pages.post(
+    '/login',
+    login(authenticate, { successRedirect: '/profile', failureRedirect: '/login?reason=wrong-password' }),
+  )
+
+  pages.get('/profile', signedIn, async (req, res) => {
+    const session = req.session
+    res.type('html').send(
+      profilePage({
+        username: session.getString('username'),
+        loggedInAt: session.getString('loggedInAt'),
+        count: session.getNumber('count'),
+        sessionId: session.id ?? '',
+        maxAge,
+        sessions: await session.sessions(),
+        notice: PROFILE_NOTICES.get(req.query.notice),
+      }),
+    )
+  })
+
+  pages.post('/counter', signedIn, (req, res) => {
+    const count = req.session.getNumber('count') + 1
+    req.session.set('count', count)
+    live.counted(req.session.uid!, req.session.id!, count)
+    res.redirect(303, '/profile')
+  })
+
+  pages.post('/refresh', signedIn, async (req, res) => {
+    await req.session.refresh()
+    res.redirect(303, '/profile?notice=refreshed')
+  })
+
+  pages.post('/sessions/revoke', signedIn, async (req, res) => {
+    await req.session.revoke(String(req.body?.id ?? ''))
+    res.redirect(303, '/profile?notice=revoked')
+  })
+
+  pages.post('/logout', logout({ redirect: '/login?reason=signed-out' }))
+
+  pages.post('/logout-everywhere', signedIn, async (req, res) => {
+    await req.session.destroyAll()
+    res.redirect(303, '/login?reason=signed-out-everywhere')
+  })
+
+  pages.use((_req, res) => {
+    res
+      .status(404)
+      .type('html')
+      .send(errorPage(404, 'Not found', 'There is no page at this address.'))
+  })
+  pages.use(pageErrors)
+  return pages
+}
+
+/** Why the presented cookie was refused, in words, for the login page. */
+function endedNotice(error: SessionError | undefined, maxAge: number): Notice | undefined {
+  switch (error?.error) {
+    case undefined:
+      return undefined
+    case 'SESSION_EXPIRED':
+      return {
+        text: `Your session expired after ${maxAge} s without a request. Sign in again.`,
+        kind: 'info',
+      }
+    case 'SESSION_NOT_EXIST':
+      return {
+        text: 'Your session has ended: it expired or was signed out from another browser.',
+        kind: 'info',
+      }
+    case 'SESSION_REPLACED':
+      return { text: 'Your session was replaced by a newer one. Sign in again.', kind: 'info' }
+    default:
+      return { text: 'Your session cookie was not accepted. Sign in again.', kind: 'error' }
+  }
+}
