@@ -46,10 +46,11 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
   pages.use(csrfGuard({ trustedOrigins }))
   pages.use(express.urlencoded({ extended: false, limit: '10kb' }))
 
-  pages.get('/', (req, res) => res.redirect(303, req.session.exists ? '/profile' : '/login'))
+  // signed in means a uid: an anonymous session (a theme, a flash notice) exists without one
+  pages.get('/', (req, res) => res.redirect(303, req.session.uid !== undefined ? '/profile' : '/login'))
 
   pages.get('/login', async (req, res) => {
-    if (req.session.exists) return res.redirect(303, '/profile')
+    if (req.session.uid !== undefined) return res.redirect(303, '/profile')
     const notice = LOGIN_REASONS.get(req.query.reason) ?? endedNotice(req.session.error, maxAge)
     // A refused cookie has said what it had to say: drop it so a reload shows a clean form. Not
     // when the live panel sent the page here: a sign-in in another tab may have just set a new
