@@ -1,6 +1,8 @@
 import type { Browser, BrowserContext } from 'playwright-core'
 import {
   apiWithCookie,
+  type ContextOptions,
+  IPHONE_SAFARI,
   launchBrowser,
   newContext,
   type RunningExample,
@@ -35,7 +37,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   /** Screenshots come from the memory run; the Redis run renders the same pages. */
   const snap = storeKind === 'memory' ? screenshot : async () => {}
 
-  const open = async (options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {}) => {
+  const open = async (options: ContextOptions = {}) => {
     const context = await newContext(browser, options)
     contexts.push(context)
     return context
@@ -211,16 +213,23 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   })
 
   describe('the sessions list', () => {
-    it('ends a session from another browser, which lands on the login page next', async () => {
+    it('names the device and address of each session, and ends one from another browser, which lands on the login page next', async () => {
       const user = nextUser('eve')
       // without JavaScript, so without the live panel that would leave at once (e2e/live.e2e.ts)
-      const a = await (await open({ javaScriptEnabled: false })).newPage()
+      const a = await (await open({ javaScriptEnabled: false, userAgent: IPHONE_SAFARI })).newPage()
       const b = await (await open()).newPage()
       await signIn(a, example.url, user)
       await signIn(b, example.url, user)
 
       await expect(b.locator('table.sessions tbody tr').count()).resolves.toBe(2)
       await expect(b.locator('tr.current').textContent()).resolves.toContain('this browser')
+      // headless chromium says HeadlessChrome on Linux; the other context poses as an iPhone
+      await expect(b.locator('tr.current .device').textContent()).resolves.toBe('Chrome on Linux')
+      await expect(b.locator('tr:not(.current) .device').textContent()).resolves.toBe('Safari on iPhone')
+      await expect(b.locator('tr .where').allTextContents()).resolves.toEqual([
+        expect.stringMatching(/^127\.0\.0\.1 · …/),
+        expect.stringMatching(/^127\.0\.0\.1 · …/),
+      ])
       await snap(b, 'profile-two-sessions')
       await b.setViewportSize({ width: 390, height: 844 })
       await snap(b, 'profile-two-sessions-phone')

@@ -1,5 +1,6 @@
 // The example's pages: plain server-rendered HTML, every user-provided string escaped.
 import type { SessionInfo } from '../lib/index'
+import { deviceName, shownAddress } from './device-name'
 
 /** The fixed password of every demo user, stated on the login page. */
 export const DEMO_PASSWORD = 'demo'
@@ -111,12 +112,13 @@ export function profilePage(view: ProfileView): string {
     <section>
       <h2>Your sessions <span class="badge">${view.sessions.length}</span></h2>
       <table class="sessions">
-        <thead><tr><th>Session</th><th>Created</th><th>Last active</th><th></th></tr></thead>
+        <thead><tr><th>Device</th><th>Created</th><th>Last active</th><th></th></tr></thead>
         <tbody>
           ${view.sessions.map(sessionRow).join('\n          ')}
         </tbody>
       </table>
-      <p class="fine">Times in UTC. Ending a session signs that browser out at its next request.</p>
+      <p class="fine">Each sign-in's browser and address, as it sent them; times in UTC. Ending a session
+        signs that browser out at its next request.</p>
     </section>
 
     <footer class="actions">
@@ -142,14 +144,16 @@ export function errorPage(status: number, title: string, message: string): strin
 }
 
 function sessionRow(session: SessionInfo): string {
+  const device = deviceName(session.userAgent)
   const action = session.current
     ? '<span class="badge current">this browser</span>'
     : `<form method="post" action="/sessions/revoke">
               <input type="hidden" name="id" value="${escapeHtml(session.id)}">
-              <button type="submit" class="small" aria-label="End session ${escapeHtml(shortId(session.id))}">End</button>
+              <button type="submit" class="small" aria-label="End session ${escapeHtml(shortId(session.id))} (${escapeHtml(device)})">End</button>
             </form>`
   return `<tr${session.current ? ' class="current"' : ''}>
-            <td><code>${escapeHtml(shortId(session.id))}</code></td>
+            <td><span class="device">${escapeHtml(device)}</span>
+              <span class="where">${escapeHtml(shownAddress(session.address))} · <code>${escapeHtml(shortId(session.id))}</code></span></td>
             <td>${timeHtml(session.createdAt.toISOString(), 'short')}</td>
             <td>${timeHtml(session.lastActiveAt.toISOString(), 'short')}</td>
             <td class="end">${action}</td>
