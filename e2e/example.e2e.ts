@@ -75,6 +75,31 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await expect(page.evaluate<string>('document.cookie')).resolves.toBe('')
     })
 
+    it('without "Remember me", sets a cookie that ends with the browser, and keeps it so after a write and a refresh', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await signIn(page, example.url, nextUser('once'))
+      // Playwright's -1: no Expires or Max-Age, a cookie of this browser session only
+      await expect(sessionCookie(context)).resolves.toMatchObject({ expires: -1 })
+
+      await page.getByRole('button', { name: 'Count +1' }).click()
+      await page.locator('#count', { hasText: '1' }).waitFor()
+      await page.getByRole('button', { name: 'Refresh token' }).click()
+      await page.getByRole('status').filter({ hasText: 'New token' }).waitFor()
+      await expect(sessionCookie(context)).resolves.toMatchObject({ expires: -1 })
+    })
+
+    it('with "Remember me", sets a cookie that outlives the browser', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await page.goto(`${example.url}/login`)
+      await expect(page.locator('#remember-help').textContent()).resolves.toMatch(/forgets it when it closes/)
+      await signIn(page, example.url, nextUser('kept'), { remember: true })
+      const cookie = await sessionCookie(context)
+      // the longest a browser keeps a cookie, 400 days, since the server decides when the session ends
+      expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 399 * 24 * 3600 * 1000)
+    })
+
     it('never lets the page see its token: not in document.cookie, a readable header, or any body', async () => {
       // the demo's CSP runs only its own script files; a script injected into a laxer app would not be stopped
       const context = await open({ bypassCSP: true })

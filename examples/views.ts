@@ -60,10 +60,15 @@ export function loginPage(view: LoginView): string {
         <input name="password" type="password" required autocomplete="current-password"
           placeholder="${DEMO_PASSWORD}">
       </label>
+      <div>
+        <label class="check"><input type="checkbox" name="remember" value="on" aria-describedby="remember-help"> Remember me</label>
+        <p class="fine" id="remember-help">Checked, the cookie outlives the browser; unchecked, the browser
+          forgets it when it closes. Either way the session ends after ${escapeHtml(duration(view.maxAge))}
+          without a request.</p>
+      </div>
       <button type="submit" class="primary">Sign in</button>
     </form>
-    <p class="fine">Sessions end after ${escapeHtml(duration(view.maxAge))} without a request.
-      The session token lives in an HttpOnly, SameSite=Lax cookie.</p>`,
+    <p class="fine">The session token lives in an HttpOnly, SameSite=Lax cookie.</p>`,
   )
 }
 

@@ -126,11 +126,20 @@ export async function startExample(store: Store, setup: ExampleSetup = {}): Prom
   }
 }
 
-/** Signs in through the login form, as a person would, and waits for the profile page. */
-export async function signIn(page: Page, url: string, user: string): Promise<void> {
+/**
+ * Signs in through the login form, as a person would, and waits for the profile page; with
+ * `remember`, "Remember me" is ticked.
+ */
+export async function signIn(
+  page: Page,
+  url: string,
+  user: string,
+  options: { remember?: boolean } = {},
+): Promise<void> {
   await page.goto(`${url}/login`)
   await page.getByLabel('User name').fill(user)
   await page.getByLabel('Password').fill('demo')
+  if (options.remember) await page.getByLabel('Remember me').check()
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.waitForURL(`${url}/profile`)
 }
