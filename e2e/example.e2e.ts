@@ -85,7 +85,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await page.getByRole('button', { name: 'Count +1' }).click()
       await page.locator('#count', { hasText: '1' }).waitFor()
       await page.getByRole('button', { name: 'Refresh token' }).click()
-      await page.getByRole('status').filter({ hasText: 'New token' }).waitFor()
+      await page.locator('.notice', { hasText: 'New token issued' }).waitFor()
       await expect(sessionCookie(context)).resolves.toMatchObject({ expires: -1 })
     })
 
@@ -202,7 +202,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   })
 
   describe('logging out', () => {
-    it('removes the cookie and the server session: the old cookie value answers 401', async () => {
+    it('ends the server session, so the old cookie value answers 401, and says so once', async () => {
       const context = await open()
       const page = await context.newPage()
       await signIn(page, example.url, nextUser('cy'))
@@ -210,9 +210,19 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await expect(apiWithCookie(example.url, '/me', before)).resolves.toMatchObject({ status: 200 })
 
       await page.getByRole('button', { name: 'Log out', exact: true }).click()
-      await page.waitForURL(`${example.url}/login?reason=signed-out`)
-      await expect(page.getByRole('status').textContent()).resolves.toContain('signed out')
-      await expect(sessionCookie(context)).resolves.toBeUndefined()
+      await page.waitForURL(`${example.url}/login`)
+      await expect(page.getByRole('status').textContent()).resolves.toBe('You are signed out.')
+      await snap(page, 'login-signed-out')
+      // the notice came as a flash, on an anonymous session that replaced the signed-in cookie
+      const after = (await sessionCookie(context))!.value
+      expect(after).not.toBe(before)
+      const anonymous = await apiWithCookie(example.url, '/me', after)
+      expect([anonymous.status, anonymous.body.error]).toEqual([401, 'SESSION_NOT_CREATED'])
+
+      await page.reload()
+      await expect(page.locator('.notice').count()).resolves.toBe(0)
+      await page.goto(`${example.url}/`)
+      expect(new URL(page.url()).pathname).toBe('/login')
 
       const replay = await apiWithCookie(example.url, '/me', before)
       expect([replay.status, replay.body.error]).toEqual([401, 'SESSION_NOT_EXIST'])
@@ -228,7 +238,8 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await a.reload()
       await b.locator('#live-status', { hasText: 'Connected' }).waitFor()
       await a.getByRole('button', { name: /^Log out everywhere/ }).click()
-      await a.waitForURL(`${example.url}/login?reason=signed-out-everywhere`)
+      await a.waitForURL(`${example.url}/login`)
+      await expect(a.getByRole('status').textContent()).resolves.toBe('You are signed out in every browser.')
 
       // b's live panel takes it to the login page by itself; its cookie no longer opens the profile
       await b.waitForURL(`${example.url}/login?from=live`)
@@ -259,8 +270,13 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await b.setViewportSize({ width: 390, height: 844 })
       await snap(b, 'profile-two-sessions-phone')
       await b.getByRole('button', { name: /^End session/ }).click()
-      await b.waitForURL(`${example.url}/profile?notice=revoked`)
+      await b.locator('.notice', { hasText: 'That session has ended; its browser is signed out.' }).waitFor()
+      expect(new URL(b.url()).pathname).toBe('/profile')
       await expect(b.locator('table.sessions tbody tr').count()).resolves.toBe(1)
+      await snap(b, 'profile-session-ended')
+      // a flash: the next page no longer shows it
+      await b.reload()
+      await expect(b.locator('.notice').count()).resolves.toBe(0)
 
       await a.goto(`${example.url}/profile`)
       expect(new URL(a.url()).pathname).toBe('/login')
@@ -279,7 +295,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       const before = (await sessionCookie(context))!.value
 
       await page.getByRole('button', { name: 'Refresh token' }).click()
-      await page.waitForURL(`${example.url}/profile?notice=refreshed`)
+      await page.locator('.notice', { hasText: 'New token issued' }).waitFor()
       await snap(page, 'profile-refreshed')
       const after = (await sessionCookie(context))!.value
       expect(after).not.toBe(before)

@@ -1,28 +1,19 @@
 // The example app's pages: server-rendered forms, each post answered with a 303 redirect.
 import express from 'express'
-import { csrfGuard, login, logout, requireSession, type SessionError } from '../lib/index'
+import { csrfGuard, login, requireSession, type Session, type SessionError } from '../lib/index'
 import { pageErrors } from './errors'
 import type { LivePanel } from './live'
 import { authenticate } from './sign-in'
 import { DEMO_PASSWORD, errorPage, loginPage, type Notice, profilePage } from './views'
 
-// Maps, not object literals: `?reason=constructor` must find nothing.
-const LOGIN_REASONS = new Map<unknown, Notice>([
-  ['signed-out', { text: 'You are signed out.', kind: 'info' }],
-  ['signed-out-everywhere', { text: 'You are signed out in every browser.', kind: 'info' }],
-  [
-    'wrong-password',
-    {
-      text: `Wrong user name or password: any name up to 64 characters, password “${DEMO_PASSWORD}”.`,
-      kind: 'error',
-    },
-  ],
-])
-
-const PROFILE_NOTICES = new Map<unknown, string>([
-  ['refreshed', 'New token issued: the previous one no longer works.'],
-  ['revoked', 'That session has ended; its browser is signed out.'],
-])
+/**
+ * What a failed sign-in says. It travels in the redirect's query, not as a flash: a wrong password
+ * then writes nothing to the store, and a reload still explains the empty form.
+ */
+const WRONG_PASSWORD: Notice = {
+  text: `Wrong user name or password: any name up to 64 characters, password “${DEMO_PASSWORD}”.`,
+  kind: 'error',
+}
 
 /** What the pages need from the app. */
 export interface PageSetup {
@@ -51,7 +42,9 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
 
   pages.get('/login', async (req, res) => {
     if (req.session.uid !== undefined) return res.redirect(303, '/profile')
-    const notice = LOGIN_REASONS.get(req.query.reason) ?? endedNotice(req.session.error, maxAge)
+    const notice =
+      flashedNotice(req.session) ??
+      (req.query.reason === 'wrong-password' ? WRONG_PASSWORD : endedNotice(req.session.error, maxAge))
     // A refused cookie has said what it had to say: drop it so a reload shows a clean form. Not
     // when the live panel sent the page here: a sign-in in another tab may have just set a new
     // cookie, which clearing the one this request carried would wipe out.
@@ -74,7 +67,7 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
         sessionId: session.id ?? '',
         maxAge,
         sessions: await session.sessions(),
-        notice: PROFILE_NOTICES.get(req.query.notice),
+        notice: flashedNotice(session)?.text,
       }),
     )
   })
@@ -86,21 +79,31 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
     res.redirect(303, '/profile')
   })
 
+  // a notice for the page a post redirects to: flash() keeps it for that page's one read, so a
+  // reload or the Back button does not show it again
   pages.post('/refresh', signedIn, async (req, res) => {
     await req.session.refresh()
-    res.redirect(303, '/profile?notice=refreshed')
+    req.session.flash('notice', 'New token issued: the previous one no longer works.')
+    res.redirect(303, '/profile')
   })
 
   pages.post('/sessions/revoke', signedIn, async (req, res) => {
     await req.session.revoke(String(req.body?.id ?? ''))
-    res.redirect(303, '/profile?notice=revoked')
+    req.session.flash('notice', 'That session has ended; its browser is signed out.')
+    res.redirect(303, '/profile')
   })
 
-  pages.post('/logout', logout({ redirect: '/login?reason=signed-out' }))
+  // after destroy() the request has no session: flash() starts an anonymous one to carry the notice
+  pages.post('/logout', async (req, res) => {
+    await req.session.destroy()
+    req.session.flash('notice', 'You are signed out.')
+    res.redirect(303, '/login')
+  })
 
   pages.post('/logout-everywhere', signedIn, async (req, res) => {
     await req.session.destroyAll()
-    res.redirect(303, '/login?reason=signed-out-everywhere')
+    req.session.flash('notice', 'You are signed out in every browser.')
+    res.redirect(303, '/login')
   })
 
   pages.use((_req, res) => {
@@ -111,6 +114,12 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
   })
   pages.use(pageErrors)
   return pages
+}
+
+/** The notice the post before this page flashed, taken: the next page no longer has it. */
+function flashedNotice(session: Session): Notice | undefined {
+  const text = session.takeFlash('notice')
+  return typeof text === 'string' ? { text, kind: 'info' } : undefined
 }
 
 /** Why the presented cookie was refused, in words, for the login page. */
