@@ -177,6 +177,43 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
     })
   })
 
+  describe('the theme', () => {
+    it('picked before signing in, without JavaScript, stays through sign-in and logout', async () => {
+      const context = await open({ javaScriptEnabled: false })
+      const page = await context.newPage()
+      const theme = () => page.locator('html').getAttribute('data-theme')
+      await page.goto(`${example.url}/login`)
+      await expect(theme()).resolves.toBe('light')
+      await expect(sessionCookie(context)).resolves.toBeUndefined()
+
+      await page.getByRole('button', { name: 'Dark' }).click()
+      await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' })
+      expect(new URL(page.url()).pathname).toBe('/login')
+      await expect(page.getByRole('button', { name: 'Dark', pressed: true }).count()).resolves.toBe(1)
+      await snap(page, 'login-dark')
+      // the choice lives in an anonymous session, which is no sign-in: / still leads to /login
+      const anonymous = await apiWithCookie(example.url, '/me', (await sessionCookie(context))!.value)
+      expect([anonymous.status, anonymous.body.error]).toEqual([401, 'SESSION_NOT_CREATED'])
+      await page.goto(`${example.url}/`)
+      expect(new URL(page.url()).pathname).toBe('/login')
+
+      await signIn(page, example.url, nextUser('dusk'))
+      await expect(theme()).resolves.toBe('dark')
+      await snap(page, 'profile-dark')
+
+      await page.getByRole('button', { name: 'Light' }).click()
+      await page.locator('html[data-theme="light"]').waitFor({ state: 'attached' })
+      await page.getByRole('button', { name: 'Dark' }).click()
+      await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' })
+      expect(new URL(page.url()).pathname).toBe('/profile')
+
+      await page.getByRole('button', { name: 'Log out', exact: true }).click()
+      await page.waitForURL(`${example.url}/login`)
+      await expect(page.getByRole('status').textContent()).resolves.toBe('You are signed out.')
+      await expect(theme()).resolves.toBe('dark')
+    })
+  })
+
   describe('the counter', () => {
     it('survives a reload and a second tab of the same browser', async () => {
       const context = await open()

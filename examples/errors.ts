@@ -1,10 +1,11 @@
 // How the example app answers failures: a page for a browser's form post, JSON for the API.
 import type { ErrorRequestHandler } from 'express'
 import { SessionError } from '../lib/index'
+import { themeOf } from './theme'
 import { errorPage } from './views'
 
 /** A session that ended mid-request sends the browser to the login page; other failures get a page. */
-export const pageErrors: ErrorRequestHandler = (error, _req, res, next) => {
+export const pageErrors: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error)
   if (error instanceof SessionError && error.status === 401 && error.error !== 'SESSION_UNKNOWN')
     return res.redirect(303, '/login')
@@ -14,7 +15,14 @@ export const pageErrors: ErrorRequestHandler = (error, _req, res, next) => {
   res
     .status(status)
     .type('html')
-    .send(errorPage(status, status >= 500 ? 'Something went wrong' : 'Not allowed', message))
+    .send(
+      errorPage(
+        status,
+        status >= 500 ? 'Something went wrong' : 'Not allowed',
+        message,
+        themeOf(req.session),
+      ),
+    )
 }
 
 /** Errors answer `{ code, error, message }` for session errors, `{ error, message }` otherwise. */

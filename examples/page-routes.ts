@@ -4,6 +4,7 @@ import { csrfGuard, login, requireSession, type Session, type SessionError } fro
 import { pageErrors } from './errors'
 import type { LivePanel } from './live'
 import { authenticate } from './sign-in'
+import { isTheme, type Theme, themeOf } from './theme'
 import { DEMO_PASSWORD, errorPage, loginPage, type Notice, profilePage } from './views'
 
 /**
@@ -49,7 +50,7 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
     // when the live panel sent the page here: a sign-in in another tab may have just set a new
     // cookie, which clearing the one this request carried would wipe out.
     if (req.session.error && req.query.from !== 'live') await req.session.destroy()
-    res.type('html').send(loginPage({ notice, maxAge }))
+    res.type('html').send(loginPage({ notice, maxAge, theme: themeOf(req.session) }))
   })
 
   pages.post(
@@ -68,6 +69,7 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
         maxAge,
         sessions: await session.sessions(),
         notice: flashedNotice(session)?.text,
+        theme: themeOf(session),
       }),
     )
   })
@@ -93,27 +95,49 @@ export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express
     res.redirect(303, '/profile')
   })
 
-  // after destroy() the request has no session: flash() starts an anonymous one to carry the notice
   pages.post('/logout', async (req, res) => {
+    const theme = themeOf(req.session)
     await req.session.destroy()
-    req.session.flash('notice', 'You are signed out.')
+    signedOut(req.session, 'You are signed out.', theme)
     res.redirect(303, '/login')
   })
 
   pages.post('/logout-everywhere', signedIn, async (req, res) => {
+    const theme = themeOf(req.session)
     await req.session.destroyAll()
-    req.session.flash('notice', 'You are signed out in every browser.')
+    signedOut(req.session, 'You are signed out in every browser.', theme)
     res.redirect(303, '/login')
   })
 
-  pages.use((_req, res) => {
+  // works before sign-in too: set() without a session starts an anonymous one, which login keeps
+  pages.post('/theme', (req, res) => {
+    const theme = req.body?.theme
+    if (!isTheme(theme))
+      return res
+        .status(400)
+        .type('html')
+        .send(errorPage(400, 'Not allowed', 'There is no such theme.', themeOf(req.session)))
+    req.session.set('theme', theme)
+    res.redirect(303, req.session.uid !== undefined ? '/profile' : '/login')
+  })
+
+  pages.use((req, res) => {
     res
       .status(404)
       .type('html')
-      .send(errorPage(404, 'Not found', 'There is no page at this address.'))
+      .send(errorPage(404, 'Not found', 'There is no page at this address.', themeOf(req.session)))
   })
   pages.use(pageErrors)
   return pages
+}
+
+/**
+ * After a logout the request has no session: flash() starts an anonymous one to carry the notice
+ * to the login page, and the theme goes with it so that the page does not change colour.
+ */
+function signedOut(session: Session, notice: string, theme: Theme): void {
+  session.flash('notice', notice)
+  if (theme !== 'light') session.set('theme', theme)
 }
 
 /** The notice the post before this page flashed, taken: the next page no longer has it. */

@@ -1,6 +1,7 @@
 // The example's pages: plain server-rendered HTML, every user-provided string escaped.
 import type { SessionInfo } from '../lib/index'
 import { deviceName, shownAddress } from './device-name'
+import { THEMES, type Theme } from './theme'
 
 /** The fixed password of every demo user, stated on the login page. */
 export const DEMO_PASSWORD = 'demo'
@@ -15,12 +16,14 @@ export interface ProfileView {
   maxAge: number
   sessions: SessionInfo[]
   notice: string | undefined
+  theme: Theme
 }
 
 /** What the login page shows: why the last session ended, or why the last attempt failed. */
 export interface LoginView {
   notice: Notice | undefined
   maxAge: number
+  theme: Theme
   username?: string
 }
 
@@ -46,7 +49,7 @@ export function escapeHtml(text: string): string {
 /** The login form, with the demo password stated on it. */
 export function loginPage(view: LoginView): string {
   return layout(
-    'Sign in',
+    { title: 'Sign in', theme: view.theme, themeChoice: true },
     `
     <h1>Sign in</h1>
     <p class="lead">Any user name works; the password is <code>${DEMO_PASSWORD}</code>.</p>
@@ -68,7 +71,8 @@ export function loginPage(view: LoginView): string {
       </div>
       <button type="submit" class="primary">Sign in</button>
     </form>
-    <p class="fine">The session token lives in an HttpOnly, SameSite=Lax cookie.</p>`,
+    <p class="fine">The session token lives in an HttpOnly, SameSite=Lax cookie. The theme you pick
+      is kept in a session too, an anonymous one until you sign in, and signing in keeps it.</p>`,
   )
 }
 
@@ -76,7 +80,7 @@ export function loginPage(view: LoginView): string {
 export function profilePage(view: ProfileView): string {
   const others = view.sessions.filter((session) => !session.current).length
   return layout(
-    `Hello, ${view.username}`,
+    { title: `Hello, ${view.username}`, theme: view.theme, themeChoice: true, head: LIVE_SCRIPT },
     `
     <h1>Hello, ${escapeHtml(view.username)}</h1>
     ${noticeHtml(view.notice === undefined ? undefined : { text: view.notice, kind: 'info' })}
@@ -132,14 +136,13 @@ export function profilePage(view: ProfileView): string {
         <button type="submit" class="danger">Log out everywhere${others > 0 ? ` (${others + 1})` : ''}</button>
       </form>
     </footer>`,
-    '<script src="/live.js" defer></script>',
   )
 }
 
 /** A page for an error a form post ran into, with the way back. */
-export function errorPage(status: number, title: string, message: string): string {
+export function errorPage(status: number, title: string, message: string, theme: Theme): string {
   return layout(
-    title,
+    { title, theme },
     `
     <h1>${escapeHtml(title)}</h1>
     ${noticeHtml({ text: message, kind: 'error' })}
@@ -202,18 +205,44 @@ function plural(count: number, unit: string): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`
 }
 
-function layout(title: string, body: string, head = ''): string {
+const LIVE_SCRIPT = '<script src="/live.js" defer></script>'
+
+/** What every page has around its body. */
+interface Frame {
+  title: string
+  theme: Theme
+  /** Whether the page offers the theme buttons (the login and profile pages do). */
+  themeChoice?: boolean
+  /** More of `<head>`: the profile page's script. */
+  head?: string
+}
+
+/** Two submit buttons of one form: a choice that works without JavaScript; the current one is pressed. */
+function themeForm(current: Theme): string {
+  const buttons = THEMES.map(
+    (theme) =>
+      `<button type="submit" name="theme" value="${theme}" class="small" aria-pressed="${theme === current}">${theme === 'light' ? 'Light' : 'Dark'}</button>`,
+  )
+  return `<form method="post" action="/theme" class="theme" aria-label="Theme">
+      ${buttons.join('\n      ')}
+    </form>`
+}
+
+function layout(frame: Frame, body: string): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="en" data-theme="${frame.theme}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${escapeHtml(title)} · cosgo-session demo</title>
-  <link rel="stylesheet" href="/style.css">${head ? `\n  ${head}` : ''}
+  <title>${escapeHtml(frame.title)} · cosgo-session demo</title>
+  <link rel="stylesheet" href="/style.css">${frame.head ? `\n  ${frame.head}` : ''}
 </head>
 <body>
   <main class="card">
-    <p class="brand">cosgo-session <span>demo</span></p>
+    <header class="top">
+      <p class="brand">cosgo-session <span>demo</span></p>
+      ${frame.themeChoice ? themeForm(frame.theme) : ''}
+    </header>
     ${body.trim()}
   </main>
 </body>
