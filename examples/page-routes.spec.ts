@@ -95,6 +95,19 @@ describe("examples/page-routes.ts (the demo's pages, as a browser without JavaSc
       const signedIn = await signIn({ remember: 'on' })
       expect(signedIn.headers['set-cookie']).toEqual([expect.stringMatching(/; Max-Age=34560000;/)])
     })
+
+    it('is "remember": true in the JSON API, and off without it', async () => {
+      const login = (body: object) =>
+        request(example.app)
+          .post('/api/login')
+          .send({ user: 'ada', password: 'demo', ...body })
+          .expect(200)
+      const [remembered, once] = [await login({ remember: true }), await login({})]
+      expect([remembered.headers['set-cookie'], once.headers['set-cookie']]).toEqual([
+        [expect.stringMatching(/; Max-Age=34560000;/)],
+        [expect.not.stringMatching(/Max-Age/)],
+      ])
+    })
   })
 
   describe('flash notices', () => {
