@@ -28,8 +28,9 @@ export interface PageSetup {
 
 /**
  * The pages of the example app, behind `csrfGuard()`: sign-in, the profile with its counter,
- * token refresh and sessions list, and logout. A session that ended sends the browser to `/login`,
- * which says why.
+ * token refresh and sessions list, logout, and the theme, which works before sign-in. Notices
+ * after a post are flashed to the page it redirects to; a session that ended sends the browser
+ * to `/login`, which says why.
  */
 export function pageRoutes({ live, maxAge, trustedOrigins }: PageSetup): express.Router {
   const pages = express.Router()

@@ -217,11 +217,13 @@ interface Frame {
   head?: string
 }
 
-/** Two submit buttons of one form: a choice that works without JavaScript; the current one is pressed. */
+const THEME_NAMES: Record<Theme, string> = { light: 'Light', dark: 'Dark' }
+
+/** A submit button a theme, in one form: a choice that works without JavaScript; the current one is pressed. */
 function themeForm(current: Theme): string {
   const buttons = THEMES.map(
     (theme) =>
-      `<button type="submit" name="theme" value="${theme}" class="small" aria-pressed="${theme === current}">${theme === 'light' ? 'Light' : 'Dark'}</button>`,
+      `<button type="submit" name="theme" value="${theme}" class="small" aria-pressed="${theme === current}">${THEME_NAMES[theme]}</button>`,
   )
   return `<form method="post" action="/theme" class="theme" aria-label="Theme">
       ${buttons.join('\n      ')}
@@ -230,7 +232,7 @@ function themeForm(current: Theme): string {
 
 function layout(frame: Frame, body: string): string {
   return `<!doctype html>
-<html lang="en" data-theme="${frame.theme}">
+<html lang="en" data-theme="${escapeHtml(frame.theme)}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
