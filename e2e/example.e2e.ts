@@ -1,6 +1,8 @@
 import type { Browser, BrowserContext } from 'playwright-core'
 import {
   apiWithCookie,
+  type ContextOptions,
+  IPHONE_SAFARI,
   launchBrowser,
   newContext,
   type RunningExample,
@@ -35,7 +37,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   /** Screenshots come from the memory run; the Redis run renders the same pages. */
   const snap = storeKind === 'memory' ? screenshot : async () => {}
 
-  const open = async (options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {}) => {
+  const open = async (options: ContextOptions = {}) => {
     const context = await newContext(browser, options)
     contexts.push(context)
     return context
@@ -71,6 +73,31 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false })
       expect(cookie?.value).toMatch(/\S{40,}/)
       await expect(page.evaluate<string>('document.cookie')).resolves.toBe('')
+    })
+
+    it('without "Remember me", sets a cookie that ends with the browser, and keeps it so after a write and a refresh', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await signIn(page, example.url, nextUser('once'))
+      // Playwright's -1: no Expires or Max-Age, a cookie of this browser session only
+      await expect(sessionCookie(context)).resolves.toMatchObject({ expires: -1 })
+
+      await page.getByRole('button', { name: 'Count +1' }).click()
+      await page.locator('#count', { hasText: '1' }).waitFor()
+      await page.getByRole('button', { name: 'Refresh token' }).click()
+      await page.locator('.notice', { hasText: 'New token issued' }).waitFor()
+      await expect(sessionCookie(context)).resolves.toMatchObject({ expires: -1 })
+    })
+
+    it('with "Remember me", sets a cookie that outlives the browser', async () => {
+      const context = await open()
+      const page = await context.newPage()
+      await page.goto(`${example.url}/login`)
+      await expect(page.locator('#remember-help').textContent()).resolves.toMatch(/forgets it when it closes/)
+      await signIn(page, example.url, nextUser('kept'), { remember: true })
+      const cookie = await sessionCookie(context)
+      // the longest a browser keeps a cookie, 400 days, since the server decides when the session ends
+      expect(cookie!.expires * 1000).toBeGreaterThan(Date.now() + 399 * 24 * 3600 * 1000)
     })
 
     it('never lets the page see its token: not in document.cookie, a readable header, or any body', async () => {
@@ -150,6 +177,43 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
     })
   })
 
+  describe('the theme', () => {
+    it('picked before signing in, without JavaScript, stays through sign-in and logout', async () => {
+      const context = await open({ javaScriptEnabled: false })
+      const page = await context.newPage()
+      const theme = () => page.locator('html').getAttribute('data-theme')
+      await page.goto(`${example.url}/login`)
+      await expect(theme()).resolves.toBe('light')
+      await expect(sessionCookie(context)).resolves.toBeUndefined()
+
+      await page.getByRole('button', { name: 'Dark' }).click()
+      await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' })
+      expect(new URL(page.url()).pathname).toBe('/login')
+      await expect(page.getByRole('button', { name: 'Dark', pressed: true }).count()).resolves.toBe(1)
+      await snap(page, 'login-dark')
+      // the choice lives in an anonymous session, which is no sign-in: / still leads to /login
+      const anonymous = await apiWithCookie(example.url, '/me', (await sessionCookie(context))!.value)
+      expect([anonymous.status, anonymous.body.error]).toEqual([401, 'SESSION_NOT_CREATED'])
+      await page.goto(`${example.url}/`)
+      expect(new URL(page.url()).pathname).toBe('/login')
+
+      await signIn(page, example.url, nextUser('dusk'))
+      await expect(theme()).resolves.toBe('dark')
+      await snap(page, 'profile-dark')
+
+      await page.getByRole('button', { name: 'Light' }).click()
+      await page.locator('html[data-theme="light"]').waitFor({ state: 'attached' })
+      await page.getByRole('button', { name: 'Dark' }).click()
+      await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' })
+      expect(new URL(page.url()).pathname).toBe('/profile')
+
+      await page.getByRole('button', { name: 'Log out', exact: true }).click()
+      await page.waitForURL(`${example.url}/login`)
+      await expect(page.getByRole('status').textContent()).resolves.toBe('You are signed out.')
+      await expect(theme()).resolves.toBe('dark')
+    })
+  })
+
   describe('the counter', () => {
     it('survives a reload and a second tab of the same browser', async () => {
       const context = await open()
@@ -175,7 +239,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   })
 
   describe('logging out', () => {
-    it('removes the cookie and the server session: the old cookie value answers 401', async () => {
+    it('ends the server session, so the old cookie value answers 401, and says so once', async () => {
       const context = await open()
       const page = await context.newPage()
       await signIn(page, example.url, nextUser('cy'))
@@ -183,9 +247,19 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await expect(apiWithCookie(example.url, '/me', before)).resolves.toMatchObject({ status: 200 })
 
       await page.getByRole('button', { name: 'Log out', exact: true }).click()
-      await page.waitForURL(`${example.url}/login?reason=signed-out`)
-      await expect(page.getByRole('status').textContent()).resolves.toContain('signed out')
-      await expect(sessionCookie(context)).resolves.toBeUndefined()
+      await page.waitForURL(`${example.url}/login`)
+      await expect(page.getByRole('status').textContent()).resolves.toBe('You are signed out.')
+      await snap(page, 'login-signed-out')
+      // the notice came as a flash, on an anonymous session that replaced the signed-in cookie
+      const after = (await sessionCookie(context))!.value
+      expect(after).not.toBe(before)
+      const anonymous = await apiWithCookie(example.url, '/me', after)
+      expect([anonymous.status, anonymous.body.error]).toEqual([401, 'SESSION_NOT_CREATED'])
+
+      await page.reload()
+      await expect(page.locator('.notice').count()).resolves.toBe(0)
+      await page.goto(`${example.url}/`)
+      expect(new URL(page.url()).pathname).toBe('/login')
 
       const replay = await apiWithCookie(example.url, '/me', before)
       expect([replay.status, replay.body.error]).toEqual([401, 'SESSION_NOT_EXIST'])
@@ -201,7 +275,8 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       await a.reload()
       await b.locator('#live-status', { hasText: 'Connected' }).waitFor()
       await a.getByRole('button', { name: /^Log out everywhere/ }).click()
-      await a.waitForURL(`${example.url}/login?reason=signed-out-everywhere`)
+      await a.waitForURL(`${example.url}/login`)
+      await expect(a.getByRole('status').textContent()).resolves.toBe('You are signed out in every browser.')
 
       // b's live panel takes it to the login page by itself; its cookie no longer opens the profile
       await b.waitForURL(`${example.url}/login?from=live`)
@@ -211,22 +286,34 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
   })
 
   describe('the sessions list', () => {
-    it('ends a session from another browser, which lands on the login page next', async () => {
+    it('names the device and address of each session, and ends one from another browser, which lands on the login page next', async () => {
       const user = nextUser('eve')
       // without JavaScript, so without the live panel that would leave at once (e2e/live.e2e.ts)
-      const a = await (await open({ javaScriptEnabled: false })).newPage()
+      const a = await (await open({ javaScriptEnabled: false, userAgent: IPHONE_SAFARI })).newPage()
       const b = await (await open()).newPage()
       await signIn(a, example.url, user)
       await signIn(b, example.url, user)
 
       await expect(b.locator('table.sessions tbody tr').count()).resolves.toBe(2)
       await expect(b.locator('tr.current').textContent()).resolves.toContain('this browser')
+      // headless chromium says HeadlessChrome on Linux; the other context poses as an iPhone
+      await expect(b.locator('tr.current .device').textContent()).resolves.toBe('Chrome on Linux')
+      await expect(b.locator('tr:not(.current) .device').textContent()).resolves.toBe('Safari on iPhone')
+      await expect(b.locator('tr .where').allTextContents()).resolves.toEqual([
+        expect.stringMatching(/^127\.0\.0\.1 · …/),
+        expect.stringMatching(/^127\.0\.0\.1 · …/),
+      ])
       await snap(b, 'profile-two-sessions')
       await b.setViewportSize({ width: 390, height: 844 })
       await snap(b, 'profile-two-sessions-phone')
       await b.getByRole('button', { name: /^End session/ }).click()
-      await b.waitForURL(`${example.url}/profile?notice=revoked`)
+      await b.locator('.notice', { hasText: 'That session has ended; its browser is signed out.' }).waitFor()
+      expect(new URL(b.url()).pathname).toBe('/profile')
       await expect(b.locator('table.sessions tbody tr').count()).resolves.toBe(1)
+      await snap(b, 'profile-session-ended')
+      // a flash: the next page no longer shows it
+      await b.reload()
+      await expect(b.locator('.notice').count()).resolves.toBe(0)
 
       await a.goto(`${example.url}/profile`)
       expect(new URL(a.url()).pathname).toBe('/login')
@@ -245,7 +332,7 @@ describe.each(STORES)('the example app with the %s store', (storeKind) => {
       const before = (await sessionCookie(context))!.value
 
       await page.getByRole('button', { name: 'Refresh token' }).click()
-      await page.waitForURL(`${example.url}/profile?notice=refreshed`)
+      await page.locator('.notice', { hasText: 'New token issued' }).waitFor()
       await snap(page, 'profile-refreshed')
       const after = (await sessionCookie(context))!.value
       expect(after).not.toBe(before)

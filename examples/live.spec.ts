@@ -46,6 +46,17 @@ describe("examples/live.ts (the demo's live panel)", () => {
     ])
   })
 
+  it('refuses an anonymous session (a visitor who only picked a theme): it has no user to follow', async () => {
+    const picked = await request(server)
+      .post('/theme')
+      .set('sec-fetch-site', 'same-origin')
+      .type('form')
+      .send({ theme: 'dark' })
+      .expect(303)
+    const token = /^_cookie_vars=([^;]+)/.exec(picked.headers['set-cookie']?.[0] ?? '')![1]!
+    expect(await closed(open(token, `http://${host}`))).toEqual([4204, 'SESSION_NOT_CREATED'])
+  })
+
   it("sends every open page of the user each count, and ended to the session's own", async () => {
     const [mine, theirs] = [await loginAs('ada'), await loginAs('ada')]
     const sockets = [open(mine, `http://${host}`), open(theirs, `http://${host}`)]

@@ -70,12 +70,9 @@ export class LivePanel {
       session = error as SessionError
     }
     this.#server.handleUpgrade(req, socket, head, (ws) => {
-      if (session instanceof SessionError || !session.exists) {
-        const error = session instanceof SessionError ? session : session.error!
-        return ws.close(closeCode(error), error.error)
-      }
-      const id = session.id!
-      const uid = session.uid!
+      const refusal = refusalOf(session)
+      if (refusal) return ws.close(closeCode(refusal), refusal.error)
+      const { id, uid } = session as ManagedSession & { id: string; uid: string }
       this.#sessionOf.set(ws, id)
       add(this.#bySession, id, ws)
       add(this.#byUser, uid, ws)
@@ -85,6 +82,14 @@ export class LivePanel {
       })
     })
   }
+}
+
+/** Why a socket may not join the panel: no signed-in session (an anonymous one has no user to follow). */
+function refusalOf(session: ManagedSession | SessionError): SessionError | undefined {
+  if (session instanceof SessionError) return session
+  if (session.uid !== undefined) return undefined
+  if (session.anonymous) return new SessionError('SESSION_NOT_CREATED', 'this session is anonymous; sign in')
+  return session.error ?? new SessionError('TOKEN_EMPTY', 'no session token was presented; sign in')
 }
 
 function add(map: Map<string, Set<WebSocket>>, key: string, ws: WebSocket): void {

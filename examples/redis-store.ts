@@ -17,7 +17,7 @@ app.use(
     store,
   }),
 )
-app.get('/', (req, res) => res.json({ signedIn: req.session.exists }))
+app.get('/', (req, res) => res.json({ signedIn: req.session.uid !== undefined }))
 
 const server = app.listen(3002, () => console.log('listening on http://localhost:3002'))
 process.once('SIGINT', () => server.close(() => void store.close()))

@@ -1,5 +1,7 @@
 // The example's pages: plain server-rendered HTML, every user-provided string escaped.
 import type { SessionInfo } from '../lib/index'
+import { deviceName, shownAddress } from './device-name'
+import { THEMES, type Theme } from './theme'
 
 /** The fixed password of every demo user, stated on the login page. */
 export const DEMO_PASSWORD = 'demo'
@@ -14,12 +16,14 @@ export interface ProfileView {
   maxAge: number
   sessions: SessionInfo[]
   notice: string | undefined
+  theme: Theme
 }
 
 /** What the login page shows: why the last session ended, or why the last attempt failed. */
 export interface LoginView {
   notice: Notice | undefined
   maxAge: number
+  theme: Theme
   username?: string
 }
 
@@ -45,7 +49,7 @@ export function escapeHtml(text: string): string {
 /** The login form, with the demo password stated on it. */
 export function loginPage(view: LoginView): string {
   return layout(
-    'Sign in',
+    { title: 'Sign in', theme: view.theme, themeChoice: true },
     `
     <h1>Sign in</h1>
     <p class="lead">Any user name works; the password is <code>${DEMO_PASSWORD}</code>.</p>
@@ -59,10 +63,16 @@ export function loginPage(view: LoginView): string {
         <input name="password" type="password" required autocomplete="current-password"
           placeholder="${DEMO_PASSWORD}">
       </label>
+      <div>
+        <label class="check"><input type="checkbox" name="remember" value="on" aria-describedby="remember-help"> Remember me</label>
+        <p class="fine" id="remember-help">Checked, the cookie outlives the browser; unchecked, the browser
+          forgets it when it closes. Either way the session ends after ${escapeHtml(duration(view.maxAge))}
+          without a request.</p>
+      </div>
       <button type="submit" class="primary">Sign in</button>
     </form>
-    <p class="fine">Sessions end after ${escapeHtml(duration(view.maxAge))} without a request.
-      The session token lives in an HttpOnly, SameSite=Lax cookie.</p>`,
+    <p class="fine">The session token lives in an HttpOnly, SameSite=Lax cookie. The theme you pick
+      is kept in a session too, an anonymous one until you sign in, and signing in keeps it.</p>`,
   )
 }
 
@@ -70,7 +80,7 @@ export function loginPage(view: LoginView): string {
 export function profilePage(view: ProfileView): string {
   const others = view.sessions.filter((session) => !session.current).length
   return layout(
-    `Hello, ${view.username}`,
+    { title: `Hello, ${view.username}`, theme: view.theme, themeChoice: true, head: LIVE_SCRIPT },
     `
     <h1>Hello, ${escapeHtml(view.username)}</h1>
     ${noticeHtml(view.notice === undefined ? undefined : { text: view.notice, kind: 'info' })}
@@ -111,12 +121,13 @@ export function profilePage(view: ProfileView): string {
     <section>
       <h2>Your sessions <span class="badge">${view.sessions.length}</span></h2>
       <table class="sessions">
-        <thead><tr><th>Session</th><th>Created</th><th>Last active</th><th></th></tr></thead>
+        <thead><tr><th>Device</th><th>Created</th><th>Last active</th><th></th></tr></thead>
         <tbody>
           ${view.sessions.map(sessionRow).join('\n          ')}
         </tbody>
       </table>
-      <p class="fine">Times in UTC. Ending a session signs that browser out at its next request.</p>
+      <p class="fine">Each sign-in's browser and address, as it sent them; times in UTC. Ending a session
+        signs that browser out at its next request.</p>
     </section>
 
     <footer class="actions">
@@ -125,14 +136,13 @@ export function profilePage(view: ProfileView): string {
         <button type="submit" class="danger">Log out everywhere${others > 0 ? ` (${others + 1})` : ''}</button>
       </form>
     </footer>`,
-    '<script src="/live.js" defer></script>',
   )
 }
 
 /** A page for an error a form post ran into, with the way back. */
-export function errorPage(status: number, title: string, message: string): string {
+export function errorPage(status: number, title: string, message: string, theme: Theme): string {
   return layout(
-    title,
+    { title, theme },
     `
     <h1>${escapeHtml(title)}</h1>
     ${noticeHtml({ text: message, kind: 'error' })}
@@ -142,14 +152,16 @@ export function errorPage(status: number, title: string, message: string): strin
 }
 
 function sessionRow(session: SessionInfo): string {
+  const device = deviceName(session.userAgent)
   const action = session.current
     ? '<span class="badge current">this browser</span>'
     : `<form method="post" action="/sessions/revoke">
               <input type="hidden" name="id" value="${escapeHtml(session.id)}">
-              <button type="submit" class="small" aria-label="End session ${escapeHtml(shortId(session.id))}">End</button>
+              <button type="submit" class="small" aria-label="End session ${escapeHtml(shortId(session.id))} (${escapeHtml(device)})">End</button>
             </form>`
   return `<tr${session.current ? ' class="current"' : ''}>
-            <td><code>${escapeHtml(shortId(session.id))}</code></td>
+            <td><span class="device">${escapeHtml(device)}</span>
+              <span class="where">${escapeHtml(shownAddress(session.address))} · <code>${escapeHtml(shortId(session.id))}</code></span></td>
             <td>${timeHtml(session.createdAt.toISOString(), 'short')}</td>
             <td>${timeHtml(session.lastActiveAt.toISOString(), 'short')}</td>
             <td class="end">${action}</td>
@@ -193,18 +205,46 @@ function plural(count: number, unit: string): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`
 }
 
-function layout(title: string, body: string, head = ''): string {
+const LIVE_SCRIPT = '<script src="/live.js" defer></script>'
+
+/** What every page has around its body. */
+interface Frame {
+  title: string
+  theme: Theme
+  /** Whether the page offers the theme buttons (the login and profile pages do). */
+  themeChoice?: boolean
+  /** More of `<head>`: the profile page's script. */
+  head?: string
+}
+
+const THEME_NAMES: Record<Theme, string> = { light: 'Light', dark: 'Dark' }
+
+/** A submit button a theme, in one form: a choice that works without JavaScript; the current one is pressed. */
+function themeForm(current: Theme): string {
+  const buttons = THEMES.map(
+    (theme) =>
+      `<button type="submit" name="theme" value="${theme}" class="small" aria-pressed="${theme === current}">${THEME_NAMES[theme]}</button>`,
+  )
+  return `<form method="post" action="/theme" class="theme" aria-label="Theme">
+      ${buttons.join('\n      ')}
+    </form>`
+}
+
+function layout(frame: Frame, body: string): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="en" data-theme="${escapeHtml(frame.theme)}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${escapeHtml(title)} · cosgo-session demo</title>
-  <link rel="stylesheet" href="/style.css">${head ? `\n  ${head}` : ''}
+  <title>${escapeHtml(frame.title)} · cosgo-session demo</title>
+  <link rel="stylesheet" href="/style.css">${frame.head ? `\n  ${frame.head}` : ''}
 </head>
 <body>
   <main class="card">
-    <p class="brand">cosgo-session <span>demo</span></p>
+    <header class="top">
+      <p class="brand">cosgo-session <span>demo</span></p>
+      ${frame.themeChoice ? themeForm(frame.theme) : ''}
+    </header>
     ${body.trim()}
   </main>
 </body>

@@ -41,11 +41,20 @@ export function launchBrowser(): Promise<Browser> {
   })
 }
 
+/** What a test may change of a fresh browser profile. */
+export interface ContextOptions {
+  javaScriptEnabled?: boolean
+  bypassCSP?: boolean
+  /** The `User-Agent` it sends, to pose as another device. @default chromium's own */
+  userAgent?: string
+}
+
+/** A User-Agent of Safari on an iPhone, for a second device in the sessions list. */
+export const IPHONE_SAFARI =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1'
+
 /** A fresh browser profile (cookie jar) with short timeouts, so a broken step fails fast. */
-export async function newContext(
-  browser: Browser,
-  options: { javaScriptEnabled?: boolean; bypassCSP?: boolean } = {},
-): Promise<BrowserContext> {
+export async function newContext(browser: Browser, options: ContextOptions = {}): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options })
   context.setDefaultTimeout(10_000)
   context.setDefaultNavigationTimeout(10_000)
@@ -117,11 +126,20 @@ export async function startExample(store: Store, setup: ExampleSetup = {}): Prom
   }
 }
 
-/** Signs in through the login form, as a person would, and waits for the profile page. */
-export async function signIn(page: Page, url: string, user: string): Promise<void> {
+/**
+ * Signs in through the login form, as a person would, and waits for the profile page; with
+ * `remember`, "Remember me" is ticked.
+ */
+export async function signIn(
+  page: Page,
+  url: string,
+  user: string,
+  options: { remember?: boolean } = {},
+): Promise<void> {
   await page.goto(`${url}/login`)
   await page.getByLabel('User name').fill(user)
   await page.getByLabel('Password').fill('demo')
+  if (options.remember) await page.getByLabel('Remember me').check()
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.waitForURL(`${url}/profile`)
 }
