@@ -172,6 +172,17 @@ describe('examples/socketio.ts (socket.io 4)', () => {
       ])
     })
 
+    it('refuses an anonymous session: signed in means a uid', async () => {
+      await start()
+      const anonymous = await sessions.verify('')
+      anonymous.set('theme', 'dark')
+      await anonymous.save()
+      expect(await open({ auth: { token: anonymous.token! } }).refused).toEqual([
+        'SESSION_NOT_CREATED',
+        { code: 204, error: 'SESSION_NOT_CREATED' },
+      ])
+    })
+
     it('stores writes from messages for the next HTTP request', async () => {
       await start()
       const token = await loginAs()

@@ -9,7 +9,7 @@ import {
   SessionManager,
   type VerifyRequestOptions,
 } from '../lib/index'
-import { createHttpServer, endedError } from './websocket'
+import { createHttpServer, endedError, notSignedIn } from './websocket'
 
 /** What a refused handshake carries to the client's `connect_error` as `err.data`. */
 export interface RefusalData {
@@ -63,7 +63,9 @@ export function attachSocketIo(
       // only when nothing was presented: a refused cookie or Origin is not retried with another token
       if (session.error?.error === 'TOKEN_EMPTY' && typeof token === 'string' && token !== '')
         session = await sessions.verify(token)
-      if (!session.exists || session.id === undefined) return next(refusal(session.error!))
+      // signed in means a uid: an anonymous session (a theme picked before login) is refused too
+      if (session.uid === undefined || session.id === undefined)
+        return next(refusal(session.error ?? notSignedIn()))
       socket.data.session = session
       next()
     } catch (error) {

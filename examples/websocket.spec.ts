@@ -147,6 +147,14 @@ describe('examples/websocket.ts (ws)', () => {
       ])
     })
 
+    it('refuses an anonymous session: signed in means a uid', async () => {
+      await start()
+      const anonymous = await sessions!.verify('')
+      anonymous.set('theme', 'dark')
+      await anonymous.save()
+      expect(await open(cookie(anonymous.token!)).closed).toEqual([4204, 'SESSION_NOT_CREATED'])
+    })
+
     it('stores writes from messages for the next HTTP request', async () => {
       await start()
       const token = await loginAs()

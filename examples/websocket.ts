@@ -28,6 +28,11 @@ export function endedError(reason: EndReason): SessionError {
   return ENDED_AS.get(reason) ?? new SessionError('SESSION_NOT_EXIST', `the session ended: ${reason}`)
 }
 
+/** Why a socket of an anonymous session (no login yet) is refused. */
+export function notSignedIn(): SessionError {
+  return new SessionError('SESSION_NOT_CREATED', 'this session is anonymous; log in first')
+}
+
 /**
  * Serves WebSockets on `server` at `/socket` for the sessions of `sessions`: the upgrade is
  * verified with one store read; a refused one is accepted and closed at once with code
@@ -53,8 +58,9 @@ export function attachWebSockets(
       session = error as SessionError
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      if (session instanceof SessionError || !session.exists || session.id === undefined) {
-        const error = session instanceof SessionError ? session : session.error!
+      // signed in means a uid: an anonymous session (a theme picked before login) is refused too
+      if (session instanceof SessionError || session.uid === undefined || session.id === undefined) {
+        const error = session instanceof SessionError ? session : (session.error ?? notSignedIn())
         return ws.close(closeCode(error), error.error)
       }
       const id = session.id
