@@ -247,21 +247,21 @@ export class ResponseHold {
   /**
    * Makes the held response read as the app left it: headers sent once it wrote or ended, ended
    * once it ended; header changes refused meanwhile. Own properties of this response only, made of
-   * the functions every guarded response shares (they find this hold through HOLD), so that each
-   * guarded response takes the same shape instead of one of its own.
+   * the functions every guarded response shares (they find this hold through HOLD), so that all
+   * guarded responses take one shape; the methods are assigned, as compression assigns its own.
    */
   #guard(): void {
     if (this.#guarded) return
     this.#guarded = true
     const res = this.#res
+    const own = res as unknown as Record<string | symbol, unknown>
     this.#nodeGetters = nodeGettersOf(res)
     this.#originals = GUARDED_METHODS.map(([method]) => res[method] as Method | undefined)
-    Object.defineProperty(res, HOLD, { configurable: true, value: this })
+    own[HOLD] = this
     Object.defineProperty(res, 'headersSent', ResponseHold.#headersSent)
     Object.defineProperty(res, 'writableEnded', ResponseHold.#writableEnded)
-    for (const [index, [method]] of GUARDED_METHODS.entries())
-      if (typeof this.#originals[index] === 'function')
-        Object.defineProperty(res, method, ResponseHold.#methods[index]!)
+    for (let index = 0; index < GUARDED_METHODS.length; index++)
+      if (this.#originals[index]) own[GUARDED_METHODS[index]![0]] = ResponseHold.#methods[index]
   }
 
   /** Whether header changes are refused: the app's answer waits for the store, and the package is not delivering a token. */
@@ -287,14 +287,13 @@ export class ResponseHold {
     },
   }
 
-  static readonly #methods: PropertyDescriptor[] = GUARDED_METHODS.map(([method, verb], index) => ({
-    configurable: true,
-    writable: true,
-    value: function guarded(this: GuardedResponse, ...args: unknown[]) {
-      const hold = this[HOLD]
-      if (hold === undefined) return (ServerResponse.prototype[method] as Method).apply(this, args)
-      if (hold.#blocked()) throw headersSentError(verb)
-      return hold.#originals[index]!.apply(this, args)
-    },
-  }))
+  static readonly #methods: Method[] = GUARDED_METHODS.map(
+    ([method, verb], index) =>
+      function guarded(this: GuardedResponse, ...args: unknown[]) {
+        const hold = this[HOLD]
+        if (hold === undefined) return (ServerResponse.prototype[method] as Method).apply(this, args)
+        if (hold.#blocked()) throw headersSentError(verb)
+        return hold.#originals[index]!.apply(this, args)
+      },
+  )
 }
