@@ -9,7 +9,7 @@
  * cost), so the HTTP phases stay the judge; this says which way a change moves and by how much.
  *
  * Run: `npx tsx bench/instructions.ts [--scenarios bare,ours-memory] [--endpoints write]
- * [--against DIR] [--warmup 6000] [--requests 6000] [--node 26] [--keep]`, where DIR is another copy
+ * [--against DIR] [--warmup 6000] [--requests 6000] [--node 26] [--node-flags '--no-memory-reducer'] [--keep]`, where DIR is another copy
  * of lib/ (`git archive HEAD lib | tar -x -C ../before`); `--node` counts the servers on that Node
  * line's binary (bench/node-lines.ts) instead of the running one; `--keep` leaves each window's dump in
  * bench/results/instructions/ for `callgrind_annotate --inclusive=yes`. Needs valgrind (`apt-get install valgrind`);
@@ -31,8 +31,9 @@ import { buildLibrary } from './subject'
 const CONNECTIONS = 16
 
 interface Job {
-  /** The Node binary the server runs on. */
+  /** The Node binary the server runs on, and the flags it is started with. */
   node: string
+  nodeFlags: string[]
   build: string
   library: string
   scenario: ScenarioName
@@ -113,6 +114,7 @@ async function count(
       '--smc-check=all-non-file',
       `--callgrind-out-file=${out}`,
       job.node,
+      ...job.nodeFlags,
       '--import',
       'tsx',
       __filename,
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
       requests: { type: 'string', default: '6000' },
       keep: { type: 'boolean', default: false },
       node: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
     },
   })
   if (values.serve) return serve(values.serve, values.redis)
@@ -189,13 +192,14 @@ async function main(): Promise<void> {
   const lines = parseLines(values.node ?? '')
   if (lines.length > 1) throw new TypeError('--node: one line at a time')
   const node = lines[0] === undefined ? process.execPath : nodeBinary(lines[0])
+  const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '')
   const jobs: Job[] = []
   for (const endpoint of values.endpoints.split(',') as Job['endpoint'][])
     for (const scenario of scenarios as ScenarioName[]) {
       const redisUrl = scenario.includes('redis') ? redis?.url : undefined
       const wanted = scenario.startsWith('ours') ? Object.entries(builds) : [['lib', builds.lib!]]
       for (const [build, library] of wanted)
-        jobs.push({ node, build: build!, library: library!, scenario, endpoint, redisUrl })
+        jobs.push({ node, nodeFlags, build: build!, library: library!, scenario, endpoint, redisUrl })
     }
   const counts: Count[] = []
   const warmup = Number(values.warmup)

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http'
+import { ServerResponse } from 'node:http'
 import { debug } from '../core/debug'
 import { SessionError, storeUnavailable } from '../core/errors'
 import { answerFailure } from './failure-answer'
@@ -6,6 +6,39 @@ import { headersSentError, inheritedGetter, writeAfterEnd } from './node-errors'
 
 type Write = ServerResponse['write']
 type End = ServerResponse['end']
+type Method = (...args: unknown[]) => unknown
+
+/** Where a guarded response keeps its hold, for the guards that all guarded responses share. */
+const HOLD = Symbol('cosgo-session.hold')
+type GuardedResponse = ServerResponse & { [HOLD]?: ResponseHold }
+
+/** The header methods refused while a response is held, and the verb of Node's error for each. */
+const GUARDED_METHODS = [
+  ['setHeader', 'set'],
+  ['appendHeader', 'append'],
+  ['removeHeader', 'remove'],
+  ['writeHead', 'write'],
+  ['flushHeaders', 'write'],
+] as const
+
+const NOT_GUARDED: readonly never[] = []
+
+/** Node's own `headersSent` and `writableEnded` getters, by the prototype that responses inherit them through. */
+const nodeGetters = new WeakMap<object, NodeGetters>()
+type NodeGetters = { headersSent: () => unknown; writableEnded: () => unknown }
+
+function nodeGettersOf(res: ServerResponse): NodeGetters {
+  const prototype = Object.getPrototypeOf(res) as object
+  let getters = nodeGetters.get(prototype)
+  if (getters === undefined) {
+    getters = {
+      headersSent: inheritedGetter(res, 'headersSent'),
+      writableEnded: inheritedGetter(res, 'writableEnded'),
+    }
+    nodeGetters.set(prototype, getters)
+  }
+  return getters
+}
 
 /** What a hold needs from the session whose writes the response waits for. */
 export interface HeldSession {
@@ -65,8 +98,9 @@ export class ResponseHold {
   /** Set while the package itself changes headers (a cookie it must deliver), past the guards. */
   #unguarded = false
   /** Node's own `headersSent` and `writableEnded` getters, once the guards shadow them. */
-  #headersSentGetter: (() => unknown) | undefined
-  #writableEndedGetter: (() => unknown) | undefined
+  #nodeGetters: NodeGetters | undefined
+  /** The header methods as the response had them before the guards (Node's, or another wrapper's), by GUARDED_METHODS. */
+  #originals: readonly (Method | undefined)[] = NOT_GUARDED
 
   constructor(res: ServerResponse, session: HeldSession, options: ResponseHoldOptions) {
     this.#res = res
@@ -75,12 +109,17 @@ export class ResponseHold {
     this.#write = res.write
     this.#end = res.end
     const hold = this
-    res.write = function write(this: ServerResponse, ...args: unknown[]) {
+    // Named first and assigned after: V8 allocates a function expression assigned straight to a
+    // property in the old generation, where it would keep this response, its request and the
+    // session reachable for the young-generation collector until the next full collection.
+    const write = function write(this: ServerResponse, ...args: unknown[]) {
       return hold.#onWrite(args)
     } as Write
-    res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    const end = function end(this: ServerResponse, ...args: unknown[]) {
       return hold.#onEnd(args)
     } as End
+    res.write = write
+    res.end = end
   }
 
   /** Whether the app has ended the response, whatever the store write still holds. */
@@ -104,13 +143,13 @@ export class ResponseHold {
   }
 
   #nodeHeadersSent(): boolean {
-    const getter = this.#headersSentGetter
-    return getter ? getter.call(this.#res) === true : this.#res.headersSent
+    const getters = this.#nodeGetters
+    return getters ? getters.headersSent.call(this.#res) === true : this.#res.headersSent
   }
 
   #nodeWritableEnded(): boolean {
-    const getter = this.#writableEndedGetter
-    return getter ? getter.call(this.#res) === true : this.#res.writableEnded
+    const getters = this.#nodeGetters
+    return getters ? getters.writableEnded.call(this.#res) === true : this.#res.writableEnded
   }
 
   #onWrite(args: unknown[]): boolean {
@@ -207,40 +246,54 @@ export class ResponseHold {
 
   /**
    * Makes the held response read as the app left it: headers sent once it wrote or ended, ended
-   * once it ended; header changes refused meanwhile. Own properties of this response only.
+   * once it ended; header changes refused meanwhile. Own properties of this response only, made of
+   * the functions every guarded response shares (they find this hold through HOLD), so that all
+   * guarded responses take one shape; the methods are assigned, as compression assigns its own.
    */
   #guard(): void {
     if (this.#guarded) return
     this.#guarded = true
     const res = this.#res
-    this.#headersSentGetter = inheritedGetter(res, 'headersSent')
-    this.#writableEndedGetter = inheritedGetter(res, 'writableEnded')
-    const blocked = () => this.#holding && this.#appStarted && !this.#unguarded
-    Object.defineProperty(res, 'headersSent', {
-      configurable: true,
-      get: () => blocked() || this.#nodeHeadersSent(),
-    })
-    Object.defineProperty(res, 'writableEnded', {
-      configurable: true,
-      get: () => (this.#holding && this.#appEnded) || this.#nodeWritableEnded(),
-    })
-    for (const [method, verb] of [
-      ['setHeader', 'set'],
-      ['appendHeader', 'append'],
-      ['removeHeader', 'remove'],
-      ['writeHead', 'write'],
-      ['flushHeaders', 'write'],
-    ] as const) {
-      const original = res[method] as ((...args: unknown[]) => unknown) | undefined
-      if (typeof original !== 'function') continue
-      Object.defineProperty(res, method, {
-        configurable: true,
-        writable: true,
-        value: function guarded(this: ServerResponse, ...args: unknown[]) {
-          if (blocked()) throw headersSentError(verb)
-          return original.apply(this, args)
-        },
-      })
-    }
+    const own = res as unknown as Record<string | symbol, unknown>
+    this.#nodeGetters = nodeGettersOf(res)
+    this.#originals = GUARDED_METHODS.map(([method]) => res[method] as Method | undefined)
+    own[HOLD] = this
+    Object.defineProperty(res, 'headersSent', ResponseHold.#headersSent)
+    Object.defineProperty(res, 'writableEnded', ResponseHold.#writableEnded)
+    for (let index = 0; index < GUARDED_METHODS.length; index++)
+      if (this.#originals[index]) own[GUARDED_METHODS[index]![0]] = ResponseHold.#methods[index]
   }
+
+  /** Whether header changes are refused: the app's answer waits for the store, and the package is not delivering a token. */
+  #blocked(): boolean {
+    return this.#holding && this.#appStarted && !this.#unguarded
+  }
+
+  static readonly #headersSent: PropertyDescriptor = {
+    configurable: true,
+    get(this: GuardedResponse): boolean {
+      const hold = this[HOLD]
+      if (hold === undefined) return nodeGettersOf(this).headersSent.call(this) === true
+      return hold.#blocked() || hold.#nodeHeadersSent()
+    },
+  }
+
+  static readonly #writableEnded: PropertyDescriptor = {
+    configurable: true,
+    get(this: GuardedResponse): boolean {
+      const hold = this[HOLD]
+      if (hold === undefined) return nodeGettersOf(this).writableEnded.call(this) === true
+      return (hold.#holding && hold.#appEnded) || hold.#nodeWritableEnded()
+    },
+  }
+
+  static readonly #methods: Method[] = GUARDED_METHODS.map(
+    ([method, verb], index) =>
+      function guarded(this: GuardedResponse, ...args: unknown[]) {
+        const hold = this[HOLD]
+        if (hold === undefined) return (ServerResponse.prototype[method] as Method).apply(this, args)
+        if (hold.#blocked()) throw headersSentError(verb)
+        return hold.#originals[index]!.apply(this, args)
+      },
+  )
 }

@@ -54,21 +54,25 @@ export class PendingWrites {
   /** Sends the dirty keys after any flush in flight; rejects with the failure. */
   save(): Promise<void> {
     const previous = this.#flushing
-    return this.#track(previous ? previous.then(() => this.#flush()) : settled(() => this.#flush()))
+    if (previous === undefined) return settled(() => this.#flush())
+    const next = () => this.#flush()
+    return this.#track(previous.then(next, next))
   }
 
   /** Like `save()`, but answers `undefined` when the store took the change synchronously. */
   commit(): Promise<void> | undefined {
     if (this.#flushing) return this.save()
     try {
-      const flushing = this.#flush()
-      return flushing && this.#track(flushing)
+      return this.#flush()
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
-  /** Sends the dirty keys in one `write`; answers `undefined` when the store answered synchronously. */
+  /**
+   * Sends the dirty keys in one `write`; answers `undefined` when the store answered synchronously,
+   * else the write, which stays the flush in flight until it settles.
+   */
   #flush(): Promise<void> | undefined {
     if (this.#dirty.size === 0) return
     const taken = this.#dirty
@@ -80,12 +84,18 @@ export class PendingWrites {
       return this.#restore(taken, error)
     }
     if (!isPromise(stored)) return stored ? undefined : this.lost()
-    return stored.then(
+    const flushing: Promise<void> = stored.then(
       (done) => {
+        this.#settleFlush(flushing)
         if (!done) this.lost()
       },
-      (error: unknown) => this.#restore(taken, error),
+      (error: unknown) => {
+        this.#settleFlush(flushing)
+        return this.#restore(taken, error)
+      },
     )
+    this.#flushing = flushing
+    return flushing
   }
 
   /** A flush failed: its keys are dirty again (unless written since), and the failure is reported. */
@@ -94,7 +104,7 @@ export class PendingWrites {
     throw storeUnavailable(error)
   }
 
-  /** Keeps a flush as the one in flight until it settles: `pending` stays true, later saves queue behind it. */
+  /** Keeps a queued save as the flush in flight until it settles: `pending` stays true, later saves queue behind it. */
   #track(flush: Promise<void>): Promise<void> {
     const tracked: Promise<void> = flush.then(
       () => this.#settleFlush(tracked),

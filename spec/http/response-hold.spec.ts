@@ -79,6 +79,7 @@ describe('a response held for its store write', () => {
   let server: Server
   let cookie: string
   let seen: Record<string, unknown>
+  let guards: unknown[][]
 
   /** An app on a gated store whose routes answer, then misbehave as real apps do. */
   async function start(store: Store = gated.store): Promise<void> {
@@ -121,6 +122,16 @@ describe('a response held for its store write', () => {
       if (res.headersSent) return next(error)
       res.status(500).json({ message: error.message })
     })
+    app.get('/note-guards', (req, res) => {
+      req.session.set('seen', true)
+      res.json({})
+      guards.push(
+        ['headersSent', 'writableEnded', 'setHeader', 'writeHead'].map((key) => {
+          const descriptor = Object.getOwnPropertyDescriptor(res, key)
+          return descriptor?.get ?? descriptor?.value
+        }),
+      )
+    })
     app.get('/me', (req, res) => res.json({ seen: req.session.get('seen') ?? null }))
     server = createServer(app).listen(0, '127.0.0.1')
     await once(server, 'listening')
@@ -132,6 +143,7 @@ describe('a response held for its store write', () => {
   beforeEach(() => {
     gated = gatedStore(new MemoryStore({ heartbeat: 0 }))
     seen = {}
+    guards = []
   })
   afterEach(() => new Promise((resolve) => server.close(resolve)))
 
@@ -168,6 +180,17 @@ describe('a response held for its store write', () => {
     // arrives whole, or not at all, and nothing else follows it on that connection
     expect(responses.length).toBeLessThanOrEqual(1)
     for (const response of responses) expect(response).toEqual({ status: 200, body: '{"first":true}' })
+  })
+
+  it('guards every held response with the same functions, so that none takes a shape of its own', async () => {
+    await start()
+    gated.open()
+    const { port } = server.address() as net.AddressInfo
+    for (const _ of [1, 2])
+      await (await fetch(`http://127.0.0.1:${port}/note-guards`, { headers: { cookie } })).text()
+    expect(guards).toHaveLength(2)
+    expect(guards[0]!.every((guard) => typeof guard === 'function')).toBe(true)
+    expect(guards[1]).toEqual(guards[0])
   })
 
   it('keeps a stray status change from reaching the client', async () => {

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { Cluster, Command, Redis } from 'ioredis'
 import { debug } from '../../core/debug'
 
 /** An ioredis client the store can work through: a single `Redis` or a `Cluster`. */
@@ -23,6 +23,7 @@ export function loadIoredis(): typeof import('ioredis') {
 /**
  * The client of a store made from a URL. Nothing queues while disconnected, unanswered commands
  * are not replayed after a reconnect, and errors go to the debug log instead of crashing the process.
+ * Its commands have no timeout of their own: the store bounds each call (`BoundedCommands`).
  */
 export function openClient(url: string, timeout: number): Redis {
   const { Redis } = loadIoredis()
@@ -30,7 +31,6 @@ export function openClient(url: string, timeout: number): Redis {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: timeout,
     connectTimeout: timeout,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     // close() ends the socket gracefully only after a QUIT; this bounds the rest (and ioredis'
@@ -39,6 +39,81 @@ export function openClient(url: string, timeout: number): Redis {
   })
   client.on('error', (error: Error) => debug('redis store: %s', error.message))
   return client
+}
+
+/**
+ * Sends commands on a client of the store's own, each rejected once `timeout` has passed without
+ * an answer, by one timer for all of them. (ioredis' `commandTimeout` arms a timer a command, and
+ * deletes it from the command once answered.) Redis answers a connection's commands in order, so
+ * the oldest command sent is the next to time out, and the one the next answer settles.
+ */
+export class BoundedCommands {
+  readonly #client: Redis
+  readonly #timeout: number
+  readonly #Command: typeof Command
+  /** The commands sent and not settled yet, oldest first, and when each gives up (`performance.now()`). */
+  readonly #sent: Command[] = []
+  readonly #deadlines: number[] = []
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(client: Redis, timeout: number) {
+    this.#client = client
+    this.#timeout = timeout
+    this.#Command = loadIoredis().Command
+  }
+
+  /**
+   * Sends `name` with `args` (an array among them is sent as its items), answering its reply
+   * through `answered`, or its failure (a timeout too) through `failed`.
+   */
+  send<T>(
+    name: string,
+    args: (string | string[])[],
+    answered: (reply: unknown) => T,
+    failed: (error: unknown) => T | Promise<T>,
+  ): Promise<T> {
+    const command = new this.#Command(name, args, { replyEncoding: 'utf8' })
+    const reply = this.#client.sendCommand(command) as Promise<unknown>
+    this.#sent.push(command)
+    this.#deadlines.push(performance.now() + this.#timeout)
+    this.#timer ??= this.#arm(this.#timeout)
+    return reply.then(
+      (value) => {
+        this.#settled(command)
+        return answered(value)
+      },
+      (error: unknown) => {
+        this.#settled(command)
+        return failed(error)
+      },
+    )
+  }
+
+  #settled(command: Command): void {
+    const index = this.#sent.indexOf(command)
+    if (index === 0) {
+      this.#sent.shift()
+      this.#deadlines.shift()
+    } else if (index > 0) {
+      this.#sent.splice(index, 1)
+      this.#deadlines.splice(index, 1)
+    }
+  }
+
+  #arm(milliseconds: number): NodeJS.Timeout {
+    return setTimeout(() => this.#expire(), Math.ceil(milliseconds)).unref()
+  }
+
+  /** Rejects the commands whose time is up, and waits for the next one's. */
+  #expire(): void {
+    this.#timer = undefined
+    const now = performance.now()
+    while (this.#deadlines.length > 0 && this.#deadlines[0]! <= now) {
+      this.#deadlines.shift()
+      this.#sent.shift()!.reject(new Error(`redis gave no answer within ${this.#timeout} ms`))
+    }
+    if (this.#deadlines.length > 0) this.#timer = this.#arm(this.#deadlines[0]! - now)
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { debug } from '../../core/debug'
 import { SessionError, storeUnavailable } from '../../core/errors'
-import { checkDatabase, connection, openClient, type RedisClient } from './redis-client'
+import { BoundedCommands, checkDatabase, connection, openClient, type RedisClient } from './redis-client'
 import type { RedisScript } from './scripts'
 
 type ScriptReply = Promise<unknown>
@@ -17,6 +17,8 @@ export class ScriptRunner {
   readonly #timeout: number
   /** Whether the runner opened the client, and so closes it. */
   readonly #owned: boolean
+  /** How scripts go out on the runner's own client, each bounded by `timeout`: `undefined` on a client it was given. */
+  readonly #bounded: BoundedCommands | undefined
   /** The client the scripts run on: the store's own, opened from the URL, or the one it was given. */
   readonly client: RedisClient
   #readyWait: Promise<void> | undefined
@@ -33,9 +35,11 @@ export class ScriptRunner {
     this.#owned = typeof redis === 'string'
     if (typeof redis !== 'string') {
       this.client = redis
+      this.#bounded = undefined
       return
     }
     const client = openClient(redis, timeout)
+    this.#bounded = new BoundedCommands(client, timeout)
     client.on('error', (error: Error) => {
       this.#lastError = error
       if (REFUSED_DATABASE.test(error.message)) this.#fatal = error
@@ -56,17 +60,25 @@ export class ScriptRunner {
   ): Promise<T> {
     const client = this.client
     if (this.#fatal) return Promise.reject(unavailable(script, this.#fatal))
-    if (!this.#owned || client.status !== 'ready')
+    const bounded = this.#bounded
+    if (bounded === undefined || client.status !== 'ready')
       return this.#whenReady(script, (ready) => this.#send(ready, script, numberOfKeys, keysAndArgs)).then(
         read,
       )
-    // The store's own client bounds every command itself (commandTimeout, no offline queue),
-    // so the common case needs no timer of ours, and the reply is read in the same step.
+    // The store's own client, connected: no timer of ours, and the reply is read in the same step.
+    const answered = (read ?? identity) as (reply: unknown) => T
     const failed = (error: unknown): never => {
       throw unavailable(script, error)
     }
+    const numberOfKeysText = String(numberOfKeys)
     try {
-      return this.#send(client, script, numberOfKeys, keysAndArgs).then(read, failed) as Promise<T>
+      if (this.#sentWhole(client, script))
+        return bounded.send('eval', [script.lua, numberOfKeysText, keysAndArgs], answered, failed)
+      return bounded.send('evalsha', [script.sha, numberOfKeysText, keysAndArgs], answered, (error) =>
+        messageOf(error).startsWith('NOSCRIPT')
+          ? bounded.send('eval', [script.lua, numberOfKeysText, keysAndArgs], answered, failed)
+          : failed(error),
+      )
     } catch (error) {
       return Promise.reject(unavailable(script, error))
     }
@@ -163,6 +175,15 @@ export class ScriptRunner {
    * array copy). A Redis that lost its scripts (SCRIPT FLUSH, a failover) is sent them again.
    */
   #send(client: RedisClient, script: RedisScript, numberOfKeys: number, keysAndArgs: string[]): ScriptReply {
+    if (this.#sentWhole(client, script)) return client.eval(script.lua, numberOfKeys, keysAndArgs)
+    return client.evalsha(script.sha, numberOfKeys, keysAndArgs).catch((error: unknown) => {
+      if (!messageOf(error).startsWith('NOSCRIPT')) throw error
+      return client.eval(script.lua, numberOfKeys, keysAndArgs)
+    })
+  }
+
+  /** Whether `script` goes whole on the client's connection, which has not had it yet: noted as sent from now on. */
+  #sentWhole(client: RedisClient, script: RedisScript): boolean {
     // a single client's socket is new after each reconnect; a Cluster's nodes answer NOSCRIPT
     const connection: object = 'stream' in client && client.stream ? client.stream : client
     let sent = this.#scriptsSent.get(connection)
@@ -170,14 +191,9 @@ export class ScriptRunner {
       sent = new Set()
       this.#scriptsSent.set(connection, sent)
     }
-    if (!sent.has(script.sha)) {
-      sent.add(script.sha)
-      return client.eval(script.lua, numberOfKeys, keysAndArgs)
-    }
-    return client.evalsha(script.sha, numberOfKeys, keysAndArgs).catch((error: unknown) => {
-      if (!messageOf(error).startsWith('NOSCRIPT')) throw error
-      return client.eval(script.lua, numberOfKeys, keysAndArgs)
-    })
+    if (sent.has(script.sha)) return false
+    sent.add(script.sha)
+    return true
   }
 
   async #readyClient(): Promise<RedisClient> {
@@ -266,3 +282,7 @@ function messageOf(error: unknown): string {
 }
 
 function noop(): void {}
+
+function identity<T>(value: T): T {
+  return value
+}
