@@ -109,17 +109,12 @@ export class ResponseHold {
     this.#write = res.write
     this.#end = res.end
     const hold = this
-    // Named first and assigned after: V8 allocates a function expression assigned straight to a
-    // property in the old generation, where it would keep this response, its request and the
-    // session reachable for the young-generation collector until the next full collection.
-    const write = function write(this: ServerResponse, ...args: unknown[]) {
+    res.write = function write(this: ServerResponse, ...args: unknown[]) {
       return hold.#onWrite(args)
     } as Write
-    const end = function end(this: ServerResponse, ...args: unknown[]) {
+    res.end = function end(this: ServerResponse, ...args: unknown[]) {
       return hold.#onEnd(args)
     } as End
-    res.write = write
-    res.end = end
   }
 
   /** Whether the app has ended the response, whatever the store write still holds. */
