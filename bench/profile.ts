@@ -58,6 +58,8 @@ export interface ProfileSummary {
   microsecondsPerRequest: number
   topSelf: Share[]
   areas: Share[]
+  /** The areas by whose code it is: the session library, Express, Node, ioredis, socket writes, V8. */
+  owners: Share[]
   /** Our lib/ functions by inclusive time (their callees counted too). */
   libInclusive: Share[]
   /** Bytes allocated per request (sampled, objects collected since included), and by function. */
@@ -135,7 +137,7 @@ export async function profilePhase(
 function areaOf(frame: CallFrame): string {
   const { url, functionName } = frame
   if (!url) return functionName.startsWith('(') ? functionName : '(native)'
-  if (url.endsWith('/build/library.js')) return 'lib (bundle)'
+  if (/\/bench\/results\/[^/]+\/library\.js$/.test(url)) return 'lib (bundle)'
   const lib = /\/lib\/([^/]+\.ts)$/.exec(url)
   if (lib && !url.includes('node_modules')) return `lib/${lib[1]}`
   const modules = url.lastIndexOf('node_modules/')
@@ -145,6 +147,82 @@ function areaOf(frame: CallFrame): string {
   }
   if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/')
   return url.replace(/^file:\/\/.*\/(bench\/)/, '$1')
+}
+
+/** Packages of Express 5 and its dependencies that a request runs through. */
+const EXPRESS = new Set([
+  'express',
+  'router',
+  'body-parser',
+  'content-type',
+  'content-disposition',
+  'etag',
+  'send',
+  'mime-types',
+  'mime-db',
+  'finalhandler',
+  'on-finished',
+  'path-to-regexp',
+  'qs',
+  'type-is',
+  'accepts',
+  'negotiator',
+  'parseurl',
+  'vary',
+  'encodeurl',
+  'escape-html',
+  'statuses',
+  'proxy-addr',
+  'fresh',
+  'range-parser',
+  'http-errors',
+  'depd',
+  'debug',
+  'ms',
+  'media-typer',
+  'cookie-signature',
+  'setprototypeof',
+  'merge-descriptors',
+])
+const IOREDIS = new Set([
+  'ioredis',
+  'redis-parser',
+  '@ioredis/commands',
+  'cluster-key-slot',
+  'standard-as-callback',
+  'denque',
+])
+const SESSION = new Set([
+  'cookie',
+  'express-session',
+  'connect-redis',
+  'memorystore',
+  'uid-safe',
+  'random-bytes',
+])
+/** Native functions that write to a socket: the system call and the copy before it. */
+const SOCKET_WRITES = new Set([
+  'writev',
+  'writeUtf8String',
+  'writeLatin1String',
+  'writeAsciiString',
+  'writeBuffer',
+])
+
+/** Whose code a frame runs, coarser than its area: what a request's time divides into. */
+function ownerOf(frame: CallFrame): string {
+  const area = areaOf(frame)
+  if (area.startsWith('lib') || SESSION.has(area)) return 'the session library (ours: lib/ and cookie)'
+  if (EXPRESS.has(area)) return 'Express and its modules'
+  if (IOREDIS.has(area)) return 'ioredis and redis-parser'
+  if (area === '(native)')
+    return SOCKET_WRITES.has(frame.functionName) ? 'socket writes (system calls)' : 'other native code'
+  if (area.startsWith('node:internal/modules') || area === 'tsx' || area.startsWith('bench/'))
+    return 'the bench app and its loader'
+  if (area.startsWith('node:')) return 'Node (http, streams, net, crypto, timers)'
+  if (area === '(garbage collector)') return 'garbage collector'
+  if (area === '(program)') return 'V8 outside JavaScript (compiler, runtime)'
+  return 'other'
 }
 
 function keyOf(frame: CallFrame): string {
@@ -160,6 +238,7 @@ export function summarise(
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
   const self = new Map<string, number>()
   const areas = new Map<string, number>()
+  const owners = new Map<string, number>()
   const libInclusive = new Map<string, number>()
   let busy = 0
   profile.samples.forEach((id, index) => {
@@ -171,6 +250,8 @@ export function summarise(
     self.set(key, (self.get(key) ?? 0) + delta)
     const area = areaOf(node.callFrame)
     areas.set(area, (areas.get(area) ?? 0) + delta)
+    const owner = ownerOf(node.callFrame)
+    owners.set(owner, (owners.get(owner) ?? 0) + delta)
     const seen = new Set<string>()
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!.callFrame
@@ -195,6 +276,7 @@ export function summarise(
     microsecondsPerRequest: busy / requests,
     topSelf: shares(self, 25),
     areas: shares(areas, 20),
+    owners: shares(owners, 20),
     libInclusive: shares(libInclusive, 20),
   }
 }

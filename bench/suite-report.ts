@@ -120,6 +120,8 @@ function render(result: SuiteResult, heading: string): string[] {
         `${profile.microsecondsPerRequest.toFixed(0)} CPU µs per request; ${profile.file}`,
       'Self time (% of busy samples, µs per request):',
       shares(profile.topSelf),
+      'By owner:',
+      shares(profile.owners),
       'By area:',
       shares(profile.areas),
       'Our functions, inclusive (callees counted):',
