@@ -53,6 +53,21 @@ export class RedisServer {
     requireRedisServer()
     sweeping ??= sweepOrphans()
     await sweeping
+    // another process may bind the free port between the check and redis-server's bind: take another
+    for (let attempt = 1; ; attempt++) {
+      const server = await RedisServer.#configure(options)
+      try {
+        await server.#spawn()
+        return server
+      } catch (error) {
+        await server.stop()
+        if (attempt >= 5 || !String(error).includes('Address already in use')) throw error
+      }
+    }
+  }
+
+  /** A server's port, directory and configuration, not started. */
+  static async #configure(options: { cluster?: boolean; persistent?: boolean; config?: string[] }) {
     const port = await freePort(options.cluster ?? false)
     const directory = await mkdtemp(path.join(os.tmpdir(), DIRECTORY_PREFIX))
     const lines = [
@@ -70,9 +85,7 @@ export class RedisServer {
     lines.push(...(options.config ?? []))
     const config = path.join(directory, 'redis.conf')
     await writeFile(config, `${lines.join('\n')}\n`)
-    const server = new RedisServer(port, directory, config)
-    await server.#spawn()
-    return server
+    return new RedisServer(port, directory, config)
   }
 
   /** `redis://127.0.0.1:<port>` */
